@@ -1,0 +1,275 @@
+"""The endpoint registry: each API method declared once, served on every transport.
+
+A service marks a handler with ``@endpoint("server.info", "GET /server/info")``;
+``Registry.register(service)`` collects the marks. Transports build a ``Request``
+and call ``Registry.dispatch``; they never see the services behind it.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable, Protocol, TypeVar
+
+from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
+from twisted.logger import Logger
+
+from moontwist.errors import ApiError
+from moontwist.protocols.jsonrpc import INVALID_PARAMS, RpcCall, RpcError
+
+log = Logger()
+
+
+class Transport(enum.Flag):
+    HTTP = enum.auto()
+    WEBSOCKET = enum.auto()
+    UNIX = enum.auto()
+    MQTT = enum.auto()
+    INTERNAL = enum.auto()
+    JSONRPC = WEBSOCKET | UNIX | MQTT
+    ALL = HTTP | WEBSOCKET | UNIX | MQTT | INTERNAL
+
+
+class Connection(Protocol):
+    """What a persistent client connection (websocket, Unix socket) offers services."""
+
+    connection_id: int
+    transport: Transport
+
+    def send_notification(self, method: str, params: list[Any] | None = None) -> None: ...
+
+
+Handler = Callable[["Request"], Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One API method: its JSON-RPC name, its HTTP verb and path, its handler."""
+
+    method: str
+    http_verb: str | None
+    http_path: str | None
+    handler: Handler
+    transports: Transport
+
+
+def endpoint(method: str, http: str | None = None, transports: Transport | None = None) -> Callable[[F], F]:
+    """Declare a handler. ``http`` is ``"VERB /path"``, or None for JSON-RPC only.
+
+    Without ``transports`` the method is served on HTTP (when it has a path) and
+    on every JSON-RPC transport.
+    """
+    verb, path = (http.split(" ", 1) if http else (None, None))
+    if transports is None:
+        transports = Transport.JSONRPC | Transport.INTERNAL
+        if http:
+            transports |= Transport.HTTP
+
+    def mark(function: F) -> F:
+        marks = function.__dict__.setdefault("_moontwist_endpoints", [])
+        marks.append((method, verb, path, transports))
+        return function
+
+    return mark
+
+
+_MISSING: Any = object()
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass
+class Request:
+    """Arguments and context of one API call, whatever transport it came on."""
+
+    method: str
+    args: dict[str, Any] = field(default_factory=dict)
+    transport: Transport = Transport.INTERNAL
+    connection: Connection | None = None
+    ip: str | None = None
+    user: dict[str, Any] | None = None
+    http_verb: str | None = None
+
+    def get(self, key: str, default: Any = _MISSING) -> Any:
+        if key in self.args:
+            return self.args[key]
+        if default is _MISSING:
+            raise ApiError(f"No data for argument: {key}")
+        return default
+
+    def _convert(self, key: str, default: Any, name: str, convert: Callable[[Any], Any]) -> Any:
+        value = self.get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        try:
+            return convert(value)
+        except (TypeError, ValueError):
+            raise ApiError(
+                f"Unable to convert argument [{key}] to {name}: value received: {value}"
+            ) from None
+
+    def get_str(self, key: str, default: Any = _MISSING) -> Any:
+        return self._convert(key, default, "str", _to_str)
+
+    def get_int(self, key: str, default: Any = _MISSING) -> Any:
+        return self._convert(key, default, "int", _to_int)
+
+    def get_float(self, key: str, default: Any = _MISSING) -> Any:
+        return self._convert(key, default, "float", _to_float)
+
+    def get_bool(self, key: str, default: Any = _MISSING) -> Any:
+        return self._convert(key, default, "bool", _to_bool)
+
+    def get_list(self, key: str, default: Any = _MISSING) -> Any:
+        return self._convert(key, default, "list", _to_list)
+
+    def get_dict(self, key: str, default: Any = _MISSING) -> Any:
+        return self._convert(key, default, "dict", _to_dict)
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value.strip())
+    raise TypeError
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return float(value.strip())
+    raise TypeError
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ValueError
+
+
+def _to_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    raise TypeError
+
+
+def _to_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    raise TypeError
+
+
+class Registry:
+    """Every endpoint, found by JSON-RPC method name or by HTTP verb and path."""
+
+    def __init__(self) -> None:
+        self._by_method: dict[str, Endpoint] = {}
+        self._by_route: dict[tuple[str, str], Endpoint] = {}
+        self.checks: list[Callable[[Endpoint, Request], None]] = []
+
+    def add(self, entry: Endpoint) -> None:
+        if entry.method in self._by_method:
+            raise ValueError(f"endpoint {entry.method} registered twice")
+        self._by_method[entry.method] = entry
+        if entry.http_verb and entry.http_path:
+            self._by_route[(entry.http_verb, entry.http_path)] = entry
+
+    def register(self, owner: object) -> None:
+        """Add every ``@endpoint``-marked method of ``owner``."""
+        for _, member in inspect.getmembers(type(owner), inspect.isfunction):
+            for method, verb, path, transports in member.__dict__.get("_moontwist_endpoints", ()):
+                self.add(Endpoint(method, verb, path, getattr(owner, member.__name__), transports))
+
+    def endpoints(self) -> Iterable[Endpoint]:
+        return self._by_method.values()
+
+    def by_method(self, method: str) -> Endpoint | None:
+        return self._by_method.get(method)
+
+    def by_route(self, verb: str, path: str) -> Endpoint | None:
+        return self._by_route.get((verb, path))
+
+    def dispatch(self, request: Request) -> "Deferred[Any]":
+        """Run the endpoint named by ``request.method``; failures are ApiError."""
+        entry = self._by_method.get(request.method)
+        if entry is None:
+            return fail(ApiError("Method not found", 404))
+        if not entry.transports & request.transport:
+            return fail(ApiError(f"Method not found for transport {request.transport.name}", 404))
+        return self.run(entry, request)
+
+    def run(self, entry: Endpoint, request: Request) -> "Deferred[Any]":
+        try:
+            for check in self.checks:
+                check(entry, request)
+            outcome = entry.handler(request)
+        except ApiError as error:
+            return fail(error)
+        except Exception as error:
+            log.failure("Unhandled error in {method}", method=entry.method)
+            return fail(ApiError(str(error) or type(error).__name__, 500))
+        if isinstance(outcome, Deferred):
+            return outcome.addErrback(_unexpected, entry.method)
+        if inspect.isawaitable(outcome):
+            return ensureDeferred(_awaited(outcome)).addErrback(_unexpected, entry.method)
+        return succeed(outcome)
+
+    def rpc_dispatch(
+        self, transport: Transport, connection: Connection | None = None, ip: str | None = None
+    ) -> Callable[[RpcCall], "Deferred[Any]"]:
+        """A JSON-RPC dispatch function for one connection of ``transport``."""
+
+        def dispatch(call: RpcCall) -> "Deferred[Any]":
+            request = Request(call.method, call.params, transport, connection, ip)
+            return self.dispatch(request).addErrback(_to_rpc_error)
+
+        return dispatch
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def _unexpected(failure: Any, method: str) -> Any:
+    if failure.check(ApiError):
+        return failure
+    log.failure("Unhandled error in {method}", failure=failure, method=method)
+    raise ApiError(str(failure.value) or type(failure.value).__name__, 500)
+
+
+def _to_rpc_error(failure: Any) -> Any:
+    error = failure.value
+    if isinstance(error, ApiError):
+        raise RpcError(error.jsonrpc_code, error.message)
+    if isinstance(error, TypeError):
+        raise RpcError(INVALID_PARAMS, f"Invalid params:\n{error}")
+    raise RpcError(500, str(error))

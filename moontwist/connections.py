@@ -1,0 +1,85 @@
+"""Persistent client connections and the notification broadcaster.
+
+A notification is encoded once; each transport kind frames it once (a
+websocket frame, an ETX-terminated message), and every connection of that kind
+gets the same bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any, Callable, Iterator, Protocol
+
+from moontwist.api import Transport
+from moontwist.protocols import jsoncodec
+from moontwist.protocols.jsonrpc import notification
+
+
+class ClientConnection(Protocol):
+    """A connection the broadcaster can reach."""
+
+    connection_id: int
+    transport: Transport
+    client_info: dict[str, Any] | None
+
+    def prepare(self, payload: bytes) -> Any:
+        """Frame ``payload`` for this connection's kind (same result for all of a kind)."""
+
+    def send_prepared(self, prepared: Any) -> None:
+        """Send a frame made by ``prepare``; a congested client may be dropped."""
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+class ConnectionManager:
+    """Assigns connection ids, tracks open connections, fans notifications out."""
+
+    def __init__(self, max_websockets: int = 50) -> None:
+        self.max_websockets = max_websockets
+        self._connections: dict[int, ClientConnection] = {}
+        self._ids: Iterator[int] = itertools.count(random.randint(1 << 40, 1 << 44))
+        self.on_close: list[Callable[[ClientConnection], None]] = []
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def add(self, connection: ClientConnection) -> None:
+        self._connections[connection.connection_id] = connection
+
+    def remove(self, connection: ClientConnection) -> None:
+        if self._connections.pop(connection.connection_id, None) is not None:
+            for listener in list(self.on_close):
+                listener(connection)
+
+    def get(self, connection_id: int) -> ClientConnection | None:
+        return self._connections.get(connection_id)
+
+    def __iter__(self) -> Iterator[ClientConnection]:
+        return iter(list(self._connections.values()))
+
+    def __len__(self) -> int:
+        return len(self._connections)
+
+    def websocket_count(self) -> int:
+        return sum(1 for c in self._connections.values() if c.transport is Transport.WEBSOCKET)
+
+    def has_room_for_websocket(self) -> bool:
+        return self.websocket_count() < self.max_websockets
+
+    def broadcast(self, method: str, params: list[Any] | None = None) -> None:
+        """Send a notification to every connection."""
+        self.send_payload(jsoncodec.encode(notification(method, params)), self._connections.values())
+
+    def send_to(self, connections: "list[ClientConnection]", method: str, params: list[Any] | None = None) -> None:
+        self.send_payload(jsoncodec.encode(notification(method, params)), connections)
+
+    @staticmethod
+    def send_payload(payload: bytes, connections: Any) -> None:
+        frames: dict[Any, Any] = {}
+        for connection in list(connections):
+            kind = type(connection)
+            frame = frames.get(kind)
+            if frame is None:
+                frame = frames[kind] = connection.prepare(payload)
+            connection.send_prepared(frame)

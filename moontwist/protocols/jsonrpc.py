@@ -1,0 +1,150 @@
+"""JSON-RPC 2.0 on the wire: parse requests (single or batch), build replies.
+
+Transport-neutral and service-neutral: a caller hands raw bytes and a
+``dispatch`` function; errors the dispatcher wants on the wire are raised as
+``RpcError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from twisted.internet.defer import Deferred, ensureDeferred, gatherResults, succeed
+from twisted.python.failure import Failure
+
+from moontwist.protocols import jsoncodec
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+
+class RpcError(Exception):
+    """An error to put in a JSON-RPC error member."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_json(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+@dataclass
+class RpcCall:
+    """One well-formed request: the method, its params object, and its id."""
+
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    id: Any = None
+    is_notification: bool = False
+
+
+Dispatch = Callable[[RpcCall], "Deferred[Any] | Awaitable[Any] | Any"]
+
+
+def error_response(error: RpcError, request_id: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "error": error.to_json(), "id": request_id}
+
+
+def result_response(result: Any, request_id: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "result": result, "id": request_id}
+
+
+def notification(method: str, params: list[Any] | None = None) -> dict[str, Any]:
+    """A server-to-client notification object (no id)."""
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        message["params"] = params
+    return message
+
+
+def parse_call(message: Any) -> RpcCall:
+    """Validate one decoded request object, raising RpcError when it is not one."""
+    if not isinstance(message, dict):
+        raise RpcError(INVALID_REQUEST, "Invalid Request")
+    request_id = message.get("id")
+    if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
+        raise RpcError(INVALID_REQUEST, "Invalid Request")
+    params = message.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise RpcError(INVALID_PARAMS, "Invalid params:")
+    return RpcCall(message["method"], params, request_id, "id" not in message)
+
+
+class JsonRpcDispatcher:
+    """Turns one incoming payload into the encoded reply (or None for no reply)."""
+
+    def __init__(self, dispatch: Dispatch) -> None:
+        self._dispatch = dispatch
+
+    def handle(self, payload: bytes | str) -> "Deferred[bytes | None]":
+        try:
+            message = jsoncodec.decode(payload)
+        except jsoncodec.DecodeError:
+            return succeed(jsoncodec.encode(error_response(RpcError(PARSE_ERROR, "Parse error"), None)))
+        if isinstance(message, list):
+            return self._handle_batch(message)
+        return self._handle_one(message).addCallback(_encode_optional)
+
+    def _handle_batch(self, messages: list[Any]) -> "Deferred[bytes | None]":
+        if not messages:
+            error = RpcError(INVALID_REQUEST, "Invalid Request")
+            return succeed(jsoncodec.encode(error_response(error, None)))
+        replies = gatherResults([self._handle_one(m) for m in messages], consumeErrors=True)
+
+        def encode_batch(results: list[dict[str, Any] | None]) -> bytes | None:
+            present = [r for r in results if r is not None]
+            return jsoncodec.encode(present) if present else None
+
+        return replies.addCallback(encode_batch)
+
+    def _handle_one(self, message: Any) -> "Deferred[dict[str, Any] | None]":
+        request_id = message.get("id") if isinstance(message, dict) else None
+        try:
+            call = parse_call(message)
+        except RpcError as error:
+            return succeed(error_response(error, request_id))
+        try:
+            outcome = self._dispatch(call)
+        except Exception:
+            outcome = Failure()
+        deferred = _as_deferred(outcome)
+
+        def reply(result: Any) -> dict[str, Any] | None:
+            return None if call.is_notification else result_response(result, call.id)
+
+        def fail(failure: Failure) -> dict[str, Any] | None:
+            if call.is_notification:
+                return None
+            if failure.check(RpcError):
+                return error_response(failure.value, call.id)
+            return error_response(RpcError(INTERNAL_ERROR, str(failure.value) or "Internal error"), call.id)
+
+        return deferred.addCallbacks(reply, fail)
+
+
+def _as_deferred(outcome: Any) -> "Deferred[Any]":
+    if isinstance(outcome, Deferred):
+        return outcome
+    if isinstance(outcome, Failure):
+        deferred: Deferred[Any] = Deferred()
+        deferred.errback(outcome)
+        return deferred
+    if hasattr(outcome, "__await__"):
+        return ensureDeferred(outcome)
+    return succeed(outcome)
+
+
+def _encode_optional(reply: dict[str, Any] | None) -> bytes | None:
+    return None if reply is None else jsoncodec.encode(reply)
