@@ -11,9 +11,11 @@ import itertools
 import random
 from typing import Any, Callable, Iterator, Protocol
 
-from moontwist.api import Transport
+from twisted.internet.defer import Deferred
+
+from moontwist.api import Registry, Transport
 from moontwist.protocols import jsoncodec
-from moontwist.protocols.jsonrpc import notification
+from moontwist.protocols.jsonrpc import JsonRpcDispatcher, notification
 
 
 class ClientConnection(Protocol):
@@ -83,3 +85,45 @@ class ConnectionManager:
             if frame is None:
                 frame = frames[kind] = connection.prepare(payload)
             connection.send_prepared(frame)
+
+
+class RpcSession:
+    """One JSON-RPC client connection: its id, identity and dispatcher.
+
+    Transport adapters (websocket, Unix socket) subclass it and supply the
+    framing: ``prepare`` and ``send_prepared``.
+    """
+
+    transport: Transport
+
+    def __init__(self, registry: Registry, connections: ConnectionManager, ip: str | None = None) -> None:
+        self.connections = connections
+        self.connection_id = connections.next_id()
+        self.client_info: dict[str, Any] | None = None
+        self.user: dict[str, Any] | None = None
+        self.ip = ip
+        self._dispatcher = JsonRpcDispatcher(registry.rpc_dispatch(self.transport, self, ip))
+        self.is_open = False
+
+    def opened(self, *_: Any) -> None:
+        self.is_open = True
+        self.connections.add(self)
+
+    def message(self, payload: bytes) -> "Deferred[bytes | None]":
+        return self._dispatcher.handle(payload)
+
+    def closed(self) -> None:
+        self.is_open = False
+        self.connections.remove(self)
+
+    def send_notification(self, method: str, params: list[Any] | None = None) -> None:
+        self.send_prepared(self.prepare(jsoncodec.encode(notification(method, params))))
+
+    def prepare(self, payload: bytes) -> Any:
+        raise NotImplementedError
+
+    def send_prepared(self, prepared: Any) -> None:
+        raise NotImplementedError
+
+    def close(self, code: int, reason: str) -> None:
+        raise NotImplementedError

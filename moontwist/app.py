@@ -1,0 +1,115 @@
+"""Composition root: read options and config, build the services, wire them together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from twisted.application.service import IService
+from twisted.internet.endpoints import SSL4ServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.logger import Logger
+from twisted.python import usage
+
+from moontwist.cli import resolve
+from moontwist.config import ConfigError, load_config
+from moontwist.context import Options, ServerContext
+from moontwist.resources.site import build_site
+from moontwist.services.listener import ListenerService
+from moontwist.services.ordered import OrderedMultiService
+from moontwist.services.server import ServerService
+from moontwist.services.unixsocket import UnixSocketService
+from moontwist.logfile import start_file_logging
+from moontwist.tls import TLSConfigError, server_tls_options
+
+log = Logger()
+
+DATA_FOLDERS = ("config", "gcodes", "logs", "database", "comms")
+
+
+def prepare_data_folder(data_path: Path) -> None:
+    """Create Moonraker's data folder layout on first start."""
+    for name in DATA_FOLDERS:
+        (data_path / name).mkdir(parents=True, exist_ok=True)
+
+
+def makeService(raw_options: Any, reactor: Any = None) -> IService:
+    """Build the whole daemon from ``twistd moontwist`` options."""
+    return build(resolve(raw_options), reactor)
+
+
+def build(options: Options, reactor: Any = None) -> OrderedMultiService:
+    if reactor is None:
+        from twisted.internet import reactor as default_reactor
+
+        reactor = default_reactor
+    prepare_data_folder(options.data_path)
+    if options.log_file is not None:
+        start_file_logging(options.log_file, options.verbose)
+    try:
+        config = load_config(options.config_file, options.data_path)
+    except ConfigError as error:
+        raise usage.UsageError(f"Configuration error: {error}") from None
+    ctx = ServerContext(reactor, options, config)
+    ctx.warnings.extend(config.warnings)
+    server = config.section("server")
+    ctx.connections.max_websockets = server.get_int("max_websocket_connections", 50, minval=1)
+
+    root = OrderedMultiService()
+    root.setName("moontwist")
+
+    def add(name: str, service: IService) -> None:
+        service.setName(name)
+        service.setServiceParent(root)
+        ctx.add_component(name, service)
+
+    add("server", ServerService(ctx))
+    add("unix_socket", UnixSocketService(ctx, options.unix_socket))
+    _add_http_listeners(ctx, root, server)
+    ctx.warnings.extend(config.unread_warnings())
+    root.ctx = ctx  # type: ignore[attr-defined]
+    return root
+
+
+def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:
+    host = server.get_str("host", "0.0.0.0")
+    port = server.get_int("port", 7125, minval=0, maxval=65535)
+    ssl_port = server.get_int("ssl_port", 7130, minval=0, maxval=65535)
+    prefix = server.get_str("route_prefix", "")
+    server.get_int("max_upload_size", 1024, minval=1)
+    site = build_site(ctx, prefix)
+    ListenerService("http", _tcp(ctx.reactor, host, port), site, "HTTP").setServiceParent(root)
+    certificate, key = _tls_files(ctx, server)
+    if certificate is None or key is None:
+        return
+    if ssl_port == port:
+        ctx.warnings.append(f"Invalid 'ssl_port': {ssl_port} equals 'port'; HTTPS disabled")
+        return
+    try:
+        tls = server_tls_options(certificate, key)
+    except TLSConfigError as error:
+        raise usage.UsageError(str(error)) from None
+    endpoint = SSL4ServerEndpoint(ctx.reactor, ssl_port, tls, interface=_interface(host))
+    ListenerService("https", endpoint, site, "HTTPS").setServiceParent(root)
+
+
+def _tls_files(ctx: ServerContext, server: Any) -> tuple[Path | None, Path | None]:
+    certs = ctx.options.data_path / "certs"
+    certificate, key = certs / "moonraker.cert", certs / "moonraker.key"
+    configured_certificate = server.get_str("ssl_certificate_path", None)
+    configured_key = server.get_str("ssl_key_path", None)
+    if certificate.exists() and key.exists():
+        return certificate, key
+    if configured_certificate and configured_key:
+        return Path(configured_certificate).expanduser(), Path(configured_key).expanduser()
+    return None, None
+
+
+def _interface(host: str) -> str:
+    return "::" if host == "all" else host
+
+
+def _tcp(reactor: Any, host: str, port: int) -> Any:
+    interface = _interface(host)
+    if ":" in interface:
+        return TCP6ServerEndpoint(reactor, port, interface=interface)
+    return TCP4ServerEndpoint(reactor, port, interface=interface)

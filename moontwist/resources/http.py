@@ -1,0 +1,162 @@
+"""The HTTP API: a Klein app generated from the endpoint registry.
+
+Each registered path becomes one Klein route; the route turns the HTTP request
+into a ``Request`` (query string, JSON or form body; the body wins) and the
+outcome into ``{"result": ...}`` or ``{"error": {...}}`` with the right status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from typing import Any, Callable
+
+from klein import Klein
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from moontwist.api import Endpoint, Registry, Request, Transport
+from moontwist.errors import ApiError
+from moontwist.protocols import jsoncodec
+from moontwist.protocols.jsonrpc import JsonRpcDispatcher
+
+JSON_TYPE = b"application/json; charset=UTF-8"
+HINTS: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "bool": lambda v: {"true": True, "false": False}[v.lower()],
+    "json": jsoncodec.decode,
+}
+
+
+def client_ip(request: IRequest) -> str | None:
+    return getattr(request.getClientAddress(), "host", None)
+
+
+def query_args(request: IRequest) -> dict[str, Any]:
+    """Query-string arguments with ``key:type`` hints applied."""
+    args: dict[str, Any] = {}
+    for raw_key, values in (request.args or {}).items():
+        try:
+            key = raw_key.decode("utf-8")
+            value = values[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError("Invalid UTF-8 in query string") from None
+        name, _, hint = key.partition(":")
+        if hint:
+            convert = HINTS.get(hint)
+            if convert is None:
+                raise ApiError(f"Invalid type hint: {hint}")
+            try:
+                value = convert(value)
+            except (KeyError, ValueError):
+                raise ApiError(f"Unable to convert argument [{name}] to {hint}: value received: {value}") from None
+        args[name] = value
+    return args
+
+
+def body_args(request: IRequest) -> dict[str, Any]:
+    content_type = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
+    if content_type != b"application/json":
+        return {}
+    body = request.content.read() if request.content is not None else b""
+    if not body.strip():
+        return {}
+    try:
+        decoded = jsoncodec.decode(body)
+    except jsoncodec.DecodeError as exc:
+        raise ApiError(f"Error Parsing JSON body: {exc}") from None
+    if not isinstance(decoded, dict):
+        raise ApiError("Invalid JSON body: expected an object")
+    return decoded
+
+
+def write_json(request: IRequest, status: int, body: bytes, etag: bool = False) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", JSON_TYPE)
+    request.setHeader(b"cache-control", b"no-cache")
+    if etag:
+        tag = b'"' + hashlib.sha1(body).hexdigest().encode() + b'"'
+        request.setHeader(b"etag", tag)
+        if request.getHeader(b"if-none-match") == tag:
+            request.setResponseCode(304)
+            return b""
+    return body
+
+
+def error_body(error: ApiError, detail: str | None = None) -> bytes:
+    payload: dict[str, Any] = {"code": error.status, "message": error.message}
+    if detail:
+        payload["traceback"] = detail
+    return jsoncodec.encode({"error": payload})
+
+
+class HttpApi:
+    """Builds the Klein app for every HTTP-capable endpoint in the registry."""
+
+    def __init__(self, registry: Registry, prefix: str = "", debug: bool = False) -> None:
+        self.registry = registry
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.debug = debug
+        self.app = Klein()
+        self._install_error_handlers()
+
+    def route_path(self, path: str) -> str:
+        return self.prefix + path
+
+    def build(self) -> Klein:
+        by_path: defaultdict[str, dict[bytes, Endpoint]] = defaultdict(dict)
+        for entry in self.registry.endpoints():
+            if entry.http_path and entry.http_verb and entry.transports & Transport.HTTP:
+                by_path[entry.http_path][entry.http_verb.encode()] = entry
+        for path, verbs in by_path.items():
+            self._add_route(path, verbs)
+        self.app.route(self.route_path("/server/jsonrpc"), methods=["POST"], branch=False)(self._jsonrpc)
+        return self.app
+
+    def _add_route(self, path: str, verbs: dict[bytes, Endpoint]) -> None:
+        def handle(request: IRequest) -> Any:
+            return self.call(request, verbs[request.method])
+
+        handle.__name__ = "route_" + path.strip("/").replace("/", "_")
+        self.app.route(self.route_path(path), methods=[v.decode() for v in verbs], branch=False)(handle)
+
+    def call(self, request: IRequest, entry: Endpoint) -> Any:
+        try:
+            args = query_args(request)
+            args.update(body_args(request))
+        except ApiError as error:
+            return self.render_error(request, Failure(error))
+        api_request = Request(entry.method, args, Transport.HTTP, None, client_ip(request),
+                              getattr(request, "moontwist_user", None), request.method.decode())
+        deferred = self.registry.run(entry, api_request)
+        is_get = request.method == b"GET"
+        return deferred.addCallbacks(
+            lambda result: self.render_result(request, result, is_get),
+            lambda failure: self.render_error(request, failure),
+        )
+
+    def render_result(self, request: IRequest, result: Any, etag: bool) -> bytes:
+        return write_json(request, 200, jsoncodec.encode({"result": result}), etag)
+
+    def render_error(self, request: IRequest, failure: Failure) -> bytes:
+        error = failure.value if isinstance(failure.value, ApiError) else ApiError(str(failure.value), 500)
+        detail = failure.getTraceback() if self.debug else None
+        return write_json(request, error.status, error_body(error, detail))
+
+    def _jsonrpc(self, request: IRequest) -> Any:
+        dispatcher = JsonRpcDispatcher(self.registry.rpc_dispatch(Transport.HTTP, None, client_ip(request)))
+        body = request.content.read() if request.content is not None else b""
+        return dispatcher.handle(body).addCallback(
+            lambda reply: write_json(request, 200, reply or b"")
+        )
+
+    def _install_error_handlers(self) -> None:
+        @self.app.handle_errors(NotFound)
+        def not_found(request: IRequest, failure: Failure) -> bytes:
+            return write_json(request, 404, error_body(ApiError("Not Found", 404)))
+
+        @self.app.handle_errors(MethodNotAllowed)
+        def not_allowed(request: IRequest, failure: Failure) -> bytes:
+            return write_json(request, 405, error_body(ApiError("Method Not Allowed", 405)))

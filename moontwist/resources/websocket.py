@@ -1,0 +1,107 @@
+"""The primary websocket: JSON-RPC 2.0 over Autobahn, one session per connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.types import ConnectionRequest
+
+from moontwist.api import Registry, Transport
+from moontwist.connections import ConnectionManager, RpcSession
+from moontwist.protocols.flow import DEFAULT_SEND_LIMIT, SendBudget
+
+MAX_MESSAGE_SIZE = 4 * 1024 * 1024
+PING_INTERVAL = 10.0
+PING_TIMEOUT = 30.0
+HANDSHAKE_TIMEOUT = 10.0
+
+
+class WebsocketSession(RpcSession):
+    """A websocket client as the broadcaster and services see it."""
+
+    transport = Transport.WEBSOCKET
+
+    def __init__(self, protocol: "JsonRpcWebsocketProtocol", registry: Registry,
+                 connections: ConnectionManager, ip: str | None) -> None:
+        self.protocol = protocol
+        super().__init__(registry, connections, ip)
+
+    def prepare(self, payload: bytes) -> Any:
+        return self.protocol.factory.prepareMessage(payload, isBinary=False)
+
+    def send_prepared(self, prepared: Any) -> None:
+        self.protocol.send_prepared_frame(prepared)
+
+    def close(self, code: int, reason: str) -> None:
+        self.protocol.sendClose(code, reason)
+
+
+class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
+    """Feeds text or binary frames to the session and writes its replies."""
+
+    factory: "JsonRpcWebsocketFactory"
+    session: WebsocketSession | None = None
+    budget: SendBudget | None = None
+    ip: str | None = None
+    user: dict[str, Any] | None = None
+
+    def onConnect(self, request: ConnectionRequest) -> None:
+        self.ip = self.factory.client_ip(self, request)
+
+    def onOpen(self) -> None:
+        factory = self.factory
+        self.budget = SendBudget(self.transport, factory.send_limit)
+        self.budget.attach()
+        self.session = WebsocketSession(self, factory.registry, factory.connections, self.ip)
+        self.session.user = self.user
+        self.session.opened()
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        if self.session is not None:
+            self.session.message(payload).addCallback(self._reply)
+
+    def _reply(self, reply: bytes | None) -> None:
+        if reply is not None and self._room_for(len(reply)):
+            self.sendMessage(reply, isBinary=False)
+
+    def send_prepared_frame(self, prepared: Any) -> None:
+        if self._room_for(len(prepared.payloadHybi)):
+            self.sendPreparedMessage(prepared)
+
+    def _room_for(self, size: int) -> bool:
+        if self.state != self.STATE_OPEN or self.budget is None:
+            return False
+        return self.budget.written(size)
+
+    def onClose(self, wasClean: bool, code: int, reason: str) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            session.closed()
+
+
+class JsonRpcWebsocketFactory(WebSocketServerFactory):
+    """Holds what each websocket connection needs; bounded sizes and pings on."""
+
+    protocol = JsonRpcWebsocketProtocol
+
+    def __init__(self, registry: Registry, connections: ConnectionManager,
+                 client_ip: Any = None, send_limit: int = DEFAULT_SEND_LIMIT) -> None:
+        super().__init__()
+        self.registry = registry
+        self.connections = connections
+        self.send_limit = send_limit
+        self.client_ip = client_ip or _peer_ip
+        self.setProtocolOptions(
+            maxFramePayloadSize=MAX_MESSAGE_SIZE,
+            maxMessagePayloadSize=MAX_MESSAGE_SIZE,
+            autoPingInterval=PING_INTERVAL,
+            autoPingTimeout=PING_TIMEOUT,
+            openHandshakeTimeout=HANDSHAKE_TIMEOUT,
+            failByDrop=False,
+        )
+
+
+def _peer_ip(protocol: WebSocketServerProtocol, request: ConnectionRequest) -> str | None:
+    peer = protocol.transport.getPeer()
+    return getattr(peer, "host", None)

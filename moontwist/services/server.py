@@ -1,0 +1,92 @@
+"""The server's own methods: info, config, restart, connection identity."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from twisted.application.service import Service
+
+from moontwist import API_VERSION, __version__
+from moontwist.api import Request, Transport, endpoint
+from moontwist.context import ServerContext
+from moontwist.errors import ApiError
+
+CLIENT_TYPES = ("web", "mobile", "desktop", "display", "bot", "agent", "other")
+PERSISTENT = Transport.WEBSOCKET | Transport.UNIX
+
+
+class ServerService(Service):
+    """``server.info``, ``server.config``, ``server.restart``, identify."""
+
+    name = "server"
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    @endpoint("server.info", "GET /server/info")
+    def info(self, request: Request) -> dict[str, Any]:
+        ctx = self.ctx
+        klippy = ctx.components.get("klippy")
+        warnings = list(ctx.warnings)
+        if not request.get_bool("raw", False):
+            warnings = [w.replace("\n", "<br/>") for w in warnings]
+        files = ctx.components.get("file_manager")
+        return {
+            "klippy_connected": bool(klippy and klippy.connected),
+            "klippy_state": klippy.state if klippy else "disconnected",
+            "components": list(ctx.components),
+            "failed_components": list(ctx.failed_components),
+            "registered_directories": list(files.root_names()) if files else [],
+            "warnings": warnings,
+            "websocket_count": ctx.connections.websocket_count(),
+            "moonraker_version": f"v{__version__}-moontwist",
+            "missing_klippy_requirements": list(klippy.missing_requirements) if klippy else [],
+            "api_version": list(API_VERSION),
+            "api_version_string": ".".join(map(str, API_VERSION)),
+        }
+
+    @endpoint("server.config", "GET /server/config")
+    def config(self, request: Request) -> dict[str, Any]:
+        return self.ctx.config.server_config()
+
+    @endpoint("server.restart", "POST /server/restart")
+    def restart(self, request: Request) -> str:
+        reactor = self.ctx.reactor
+        reactor.addSystemEventTrigger("after", "shutdown", _reexec)
+        reactor.callLater(0.1, reactor.stop)
+        return "ok"
+
+    @endpoint("server.connection.identify", transports=PERSISTENT)
+    def identify(self, request: Request) -> dict[str, Any]:
+        connection = request.connection
+        assert connection is not None
+        if getattr(connection, "client_info", None) is not None:
+            raise ApiError(f"Connection already identified: {connection.connection_id}")
+        info = {
+            "client_name": request.get_str("client_name"),
+            "version": request.get_str("version"),
+            "type": request.get_str("type"),
+            "url": request.get_str("url"),
+        }
+        if info["type"] not in CLIENT_TYPES:
+            raise ApiError(f"Invalid Client Type: {info['type']}")
+        if info["type"] == "agent":
+            for other in self.ctx.connections:
+                other_info = getattr(other, "client_info", None) or {}
+                if other_info.get("type") == "agent" and other_info.get("client_name") == info["client_name"]:
+                    raise ApiError(f"Agent '{info['client_name']}' already registered", 409)
+        connection.client_info = info
+        self.ctx.events.emit("connection_identified", connection, request)
+        return {"connection_id": connection.connection_id}
+
+    @endpoint("server.websocket.id", transports=PERSISTENT)
+    def websocket_id(self, request: Request) -> dict[str, Any]:
+        assert request.connection is not None
+        return {"websocket_id": request.connection.connection_id}
+
+
+def _reexec() -> None:
+    """Replace this process with a fresh copy of itself (config is re-read)."""
+    os.execv(sys.executable, [sys.executable] + sys.argv)

@@ -1,0 +1,26 @@
+"""Makes ``twistd moontwist`` available once moontwist is installed."""
+
+from zope.interface import implementer
+
+from twisted.application.service import IServiceMaker
+from twisted.plugin import IPlugin
+
+
+@implementer(IServiceMaker, IPlugin)
+class MoontwistServiceMaker:
+    tapname = "moontwist"
+    description = "Moonraker-compatible API server for Klipper"
+
+    @property
+    def options(self):  # type: ignore[no-untyped-def]
+        from moontwist.cli import MoontwistOptions
+
+        return MoontwistOptions
+
+    def makeService(self, options):  # type: ignore[no-untyped-def]
+        from moontwist.app import makeService
+
+        return makeService(options)
+
+
+serviceMaker = MoontwistServiceMaker()
