@@ -43,6 +43,8 @@ _BOOLEANS = {"1": True, "yes": True, "true": True, "on": True, "0": False, "no":
 _SHOWN_AS_IS = (int, float, bool, str, dict, list)
 
 _T = TypeVar("_T")
+_V = TypeVar("_V")
+_N = TypeVar("_N", int, float)
 
 
 class Missing(enum.Enum):
@@ -101,8 +103,8 @@ class Section:
         *,
         deprecate: bool = False,
     ) -> int | _T:
-        bounds = (minval, maxval, above, below)
-        return self._read(option, default, int, bounds=bounds, deprecate=deprecate)
+        parse = self._bounded(option, int, minval, maxval, above, below)
+        return self._read(option, default, parse, deprecate=deprecate)
 
     def get_float(
         self,
@@ -115,8 +117,8 @@ class Section:
         *,
         deprecate: bool = False,
     ) -> float | _T:
-        bounds = (minval, maxval, above, below)
-        return self._read(option, default, float, bounds=bounds, deprecate=deprecate)
+        parse = self._bounded(option, float, minval, maxval, above, below)
+        return self._read(option, default, parse, deprecate=deprecate)
 
     def get_bool(self, option: str, default: _T | Missing = MISSING, *, deprecate: bool = False) -> bool | _T:
         return self._read(option, default, _parse_bool, deprecate=deprecate)
@@ -200,13 +202,12 @@ class Section:
     def _read(
         self,
         option: str,
-        default: Any,
-        parse: Callable[[str], Any],
+        default: _T | Missing,
+        parse: Callable[[str], _V],
         *,
-        bounds: tuple[float | None, float | None, float | None, float | None] | None = None,
         show_source: bool = False,
         deprecate: bool = False,
-    ) -> Any:
+    ) -> _V | _T:
         option = option.lower()
         state = self._state
         source = self._source()
@@ -237,10 +238,26 @@ class Section:
                 f"your configuration, see {DOCS_URL}/configuration/#option-moved-deprecations "
                 "for detailed documentation."
             )
-        if bounds is not None:
-            self._check_bounds(option, value, *bounds)
         self._record(source, option, text.strip() if show_source else value)
         return value
+
+    def _bounded(
+        self,
+        option: str,
+        convert: Callable[[str], _N],
+        minval: float | None,
+        maxval: float | None,
+        above: float | None,
+        below: float | None,
+    ) -> Callable[[str], _N]:
+        """A parser that converts the text, then checks the number against the bounds."""
+
+        def parse(text: str) -> _N:
+            value = convert(text)
+            self._check_bounds(option, value, minval, maxval, above, below)
+            return value
+
+        return parse
 
     def _check_bounds(
         self,

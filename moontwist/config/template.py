@@ -73,7 +73,7 @@ def _evaluate(name: str, path: str, context: Mapping[str, Any]) -> Any:
 def _lookup(container: Any, key: str | int, expression: str) -> Any:
     if isinstance(container, Mapping) and key in container:
         return container[key]
-    is_text = isinstance(container, (str, bytes))
-    if isinstance(key, int) and isinstance(container, Sequence) and not is_text and -len(container) <= key < len(container):
+    is_list = isinstance(container, Sequence) and not isinstance(container, (str, bytes))
+    if is_list and isinstance(key, int) and -len(container) <= key < len(container):
         return container[key]
     return _Undefined(expression)
