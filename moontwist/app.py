@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from twisted.application.service import IService
 from twisted.internet.endpoints import SSL4ServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.logger import Logger
-from twisted.python import usage
 
 from moontwist.cli import resolve
 from moontwist.config import ConfigError, load_config
@@ -32,9 +32,21 @@ def prepare_data_folder(data_path: Path) -> None:
         (data_path / name).mkdir(parents=True, exist_ok=True)
 
 
-def makeService(raw_options: Any, reactor: Any = None) -> IService:
-    """Build the whole daemon from ``twistd moontwist`` options."""
-    return build(resolve(raw_options), reactor)
+class StartupError(Exception):
+    """moontwist cannot start; the message tells the user why (file, line, option)."""
+
+
+def makeService(raw_options: Any) -> IService:
+    """Build the whole daemon from ``twistd moontwist`` options.
+
+    A start-up error ends the process with its message and exit status 1,
+    not a traceback.
+    """
+    try:
+        return build(resolve(raw_options))
+    except StartupError as error:
+        sys.stderr.write(f"moontwist: {error}\n")
+        raise SystemExit(1) from None
 
 
 def build(options: Options, reactor: Any = None) -> OrderedMultiService:
@@ -48,7 +60,7 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
     try:
         config = load_config(options.config_file, options.data_path)
     except ConfigError as error:
-        raise usage.UsageError(f"Configuration error: {error}") from None
+        raise StartupError(f"Configuration error: {error}") from None
     ctx = ServerContext(reactor, options, config)
     ctx.warnings.extend(config.warnings)
     server = config.section("server")
@@ -81,13 +93,13 @@ def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: A
     certificate, key = _tls_files(ctx, server)
     if certificate is None or key is None:
         return
-    if ssl_port == port:
+    if ssl_port == port and port != 0:
         ctx.warnings.append(f"Invalid 'ssl_port': {ssl_port} equals 'port'; HTTPS disabled")
         return
     try:
         tls = server_tls_options(certificate, key)
     except TLSConfigError as error:
-        raise usage.UsageError(str(error)) from None
+        raise StartupError(str(error)) from None
     endpoint = SSL4ServerEndpoint(ctx.reactor, ssl_port, tls, interface=_interface(host))
     ListenerService("https", endpoint, site, "HTTPS").setServiceParent(root)
 

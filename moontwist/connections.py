@@ -12,6 +12,7 @@ import random
 from typing import Any, Callable, Iterator, Protocol
 
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 
 from moontwist.api import Registry, Transport
 from moontwist.protocols import jsoncodec
@@ -32,6 +33,8 @@ class ClientConnection(Protocol):
         """Send a frame made by ``prepare``; a congested client may be dropped."""
 
     def close(self, code: int, reason: str) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 class ConnectionManager:
@@ -62,6 +65,18 @@ class ConnectionManager:
 
     def __len__(self) -> int:
         return len(self._connections)
+
+    async def close_all(self, clock: Any, grace: float = 1.0) -> None:
+        """Close every connection (1001, going away), aborting any not gone after ``grace``."""
+        for connection in self:
+            connection.close(1001, "Server shutdown")
+        waited = 0.0
+        while self._connections and waited < grace:
+            await deferLater(clock, 0.05, lambda: None)
+            waited += 0.05
+        for connection in self:
+            connection.abort()
+            self.remove(connection)
 
     def websocket_count(self) -> int:
         return sum(1 for c in self._connections.values() if c.transport is Transport.WEBSOCKET)
@@ -126,4 +141,7 @@ class RpcSession:
         raise NotImplementedError
 
     def close(self, code: int, reason: str) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
         raise NotImplementedError

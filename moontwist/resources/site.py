@@ -17,7 +17,7 @@ from moontwist.resources.websocket import JsonRpcWebsocketFactory
 def build_site(ctx: ServerContext, prefix: str = "") -> Site:
     """One ``Site`` serving every HTTP route and ``/websocket`` for ``ctx``."""
     api = HttpApi(ctx.registry, prefix, debug=ctx.options.debug)
-    factory = JsonRpcWebsocketFactory(ctx.registry, ctx.connections)
+    factory = JsonRpcWebsocketFactory(ctx.registry, ctx.connections, ctx.reactor)
     upgrade = WebSocketResource(factory)
 
     @api.app.route(api.route_path("/websocket"), branch=False)

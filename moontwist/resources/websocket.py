@@ -36,6 +36,9 @@ class WebsocketSession(RpcSession):
     def close(self, code: int, reason: str) -> None:
         self.protocol.sendClose(code, reason)
 
+    def abort(self) -> None:
+        self.protocol.dropConnection(abort=True)
+
 
 class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
     """Feeds text or binary frames to the session and writes its replies."""
@@ -74,10 +77,35 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
             return False
         return self.budget.written(size)
 
+    def connectionLost(self, reason: Any) -> None:
+        super().connectionLost(reason)
+        # Autobahn leaves the close-handshake timer running on a dead connection.
+        for name in ("closeHandshakeTimeoutCall", "openHandshakeTimeoutCall"):
+            call = getattr(self, name, None)
+            if call is not None and call.active():
+                call.cancel()
+            setattr(self, name, None)
+
     def onClose(self, wasClean: bool, code: int, reason: str) -> None:
         if self.session is not None:
             session, self.session = self.session, None
             session.closed()
+
+
+class ReactorTimer:
+    """Autobahn's timer interface on plain ``callLater``.
+
+    txaio's batched timer leaves a bucket's delayed call pending after every
+    call in it was cancelled (up to the 10 s handshake timeout), so a stopped
+    server would still hold timers; plain delayed calls cancel for real and
+    come from the reactor we were given.
+    """
+
+    def __init__(self, clock: Any) -> None:
+        self._clock = clock
+
+    def call_later(self, delay: float, function: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._clock.callLater(delay, function, *args, **kwargs)
 
 
 class JsonRpcWebsocketFactory(WebSocketServerFactory):
@@ -86,8 +114,9 @@ class JsonRpcWebsocketFactory(WebSocketServerFactory):
     protocol = JsonRpcWebsocketProtocol
 
     def __init__(self, registry: Registry, connections: ConnectionManager,
-                 client_ip: Any = None, send_limit: int = DEFAULT_SEND_LIMIT) -> None:
-        super().__init__()
+                 clock: Any, client_ip: Any = None, send_limit: int = DEFAULT_SEND_LIMIT) -> None:
+        super().__init__(reactor=clock)
+        self._batched_timer = ReactorTimer(clock)
         self.registry = registry
         self.connections = connections
         self.send_limit = send_limit

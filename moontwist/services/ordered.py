@@ -25,7 +25,7 @@ class OrderedMultiService(MultiService):
 
     def startService(self) -> None:
         self.running = 1
-        self._start_in_order().chainDeferred(self.ready)
+        Deferred.fromCoroutine(self._start_in_order()).chainDeferred(self.ready)
 
     async def _start_in_order(self) -> None:
         for child in list(self):

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from twisted.application.service import Service
+from twisted.internet.defer import Deferred
 
 from moontwist import API_VERSION, __version__
 from moontwist.api import Request, Transport, endpoint
@@ -24,6 +25,10 @@ class ServerService(Service):
 
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
+
+    def stopService(self) -> "Deferred[None]":
+        super().stopService()
+        return Deferred.fromCoroutine(self.ctx.connections.close_all(self.ctx.reactor))
 
     @endpoint("server.info", "GET /server/info")
     def info(self, request: Request) -> dict[str, Any]:

@@ -36,6 +36,9 @@ class UnixSession(RpcSession):
     def close(self, code: int, reason: str) -> None:
         self.protocol.transport.loseConnection()
 
+    def abort(self) -> None:
+        self.protocol.transport.abortConnection()
+
 
 class UnixSocketService(Service):
     """Listens on ``path`` and serves every JSON-RPC method allowed on UNIX."""
@@ -65,9 +68,6 @@ class UnixSocketService(Service):
 
     def stopService(self) -> "Deferred[Any]":
         super().stopService()
-        for connection in self.ctx.connections:
-            if connection.transport is Transport.UNIX:
-                connection.close(1001, "Server shutdown")
         if self._port is None:
             return succeed(None)
         port, self._port = self._port, None
