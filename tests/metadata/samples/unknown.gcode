@@ -1,0 +1,10 @@
+; handwritten calibration square
+M190 S65
+M109 S230
+G28
+G1 Z0.25 F600
+G1 X10 Y10 E1
+G1 Z0.45
+G1 X20 Y10 E1
+G1 Z5.05
+M104 S0
