@@ -14,7 +14,8 @@ from functools import partial
 from typing import Any, Callable, Iterator, Protocol
 
 from twisted.internet.defer import Deferred, fail
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
+from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -189,3 +190,17 @@ class KlippyProtocol(ETXProtocol):
             timer.cancel()
             deferred.errback(KlippyDisconnected())
         self._listener.klippy_lost(self)
+
+
+class KlippyClientFactory(Factory):
+    """Builds protocols that share one clock, listener and default timeout."""
+
+    def __init__(self, clock: IReactorTime, listener: KlippyListener, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._clock = clock
+        self._listener = listener
+        self._timeout = timeout
+
+    def buildProtocol(self, addr: IAddress) -> KlippyProtocol:
+        protocol = KlippyProtocol(self._clock, self._listener, self._timeout)
+        protocol.factory = self
+        return protocol
