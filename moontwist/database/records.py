@@ -15,7 +15,7 @@ Key = str | Sequence[str]
 
 def parse_api_key(key: Any) -> list[str]:
     """An API key (``"a.b.c"`` or ``["a", "b", "c"]``) as a key path."""
-    if isinstance(key, (int, float)) and not isinstance(key, bool):
+    if isinstance(key, int) and not isinstance(key, bool):
         key = str(key)
     if isinstance(key, str):
         return check_path(key.split("."))
@@ -26,7 +26,7 @@ def parse_api_key(key: Any) -> list[str]:
 
 def record_path(key: Key) -> list[str]:
     """An internal key as a key path: a string is one whole record key."""
-    return check_path([key] if isinstance(key, str) else list(key))
+    return [key] if isinstance(key, str) else list(key)
 
 
 def check_path(path: list[Any]) -> list[str]:
