@@ -54,8 +54,8 @@ def find_blocks(text: str) -> Iterator[Block]:
         end = _END.search(text, position)
         if end is None:
             return
-        if end.group(1) != begin.group(1):
-            continue
+        if end.group(1) != begin.group(1) or _BEGIN.search(text, position, end.start()):
+            continue  # mismatched end, or a block that never ended before the next
         position = end.end()
         encoded = "".join(
             line.lstrip(";").strip() for line in text[begin.end() : end.start()].split("\n"))
