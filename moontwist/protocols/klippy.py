@@ -58,7 +58,9 @@ class KlippyDisconnected(KlippyError):
 
 
 class KlippyListener(Protocol):
-    """Who receives what Klippy sends without being asked."""
+    """Who hears of the connection's life and of what Klippy sends without being asked."""
+
+    def klippy_connected(self, protocol: "KlippyProtocol") -> None: ...
 
     def status_received(self, status: dict[str, Any], eventtime: float) -> None: ...
 
@@ -79,6 +81,9 @@ class KlippyProtocol(ETXProtocol):
         self._ids: Iterator[int] = itertools.count(1)
         self._pending: dict[int, tuple[Deferred[Any], IDelayedCall]] = {}
         self._lost = False
+
+    def connectionMade(self) -> None:
+        self._listener.klippy_connected(self)
 
     def request(self, method: str, params: dict[str, Any] | None = None,
                 timeout: float | None = None) -> "Deferred[Any]":

@@ -27,7 +27,11 @@ class RecordingListener:
         self.statuses: list[tuple[dict[str, Any], float]] = []
         self.gcode: list[str] = []
         self.remote: list[tuple[str, dict[str, Any]]] = []
+        self.connected: list[KlippyProtocol] = []
         self.lost: list[KlippyProtocol] = []
+
+    def klippy_connected(self, protocol: KlippyProtocol) -> None:
+        self.connected.append(protocol)
 
     def status_received(self, status: dict[str, Any], eventtime: float) -> None:
         self.statuses.append((status, eventtime))
@@ -57,6 +61,9 @@ class KlippyProtocolTests(SynchronousTestCase):
 
     def receive(self, *messages: Any) -> None:
         self.protocol.dataReceived(b"".join(jsoncodec.encode(m) + b"\x03" for m in messages))
+
+    def test_listener_hears_of_the_connection(self) -> None:
+        self.assertEqual(self.listener.connected, [self.protocol])
 
     def test_request_is_framed_json_with_increasing_ids(self) -> None:
         self.protocol.request("info", {"client_info": {"program": "Moonraker"}})

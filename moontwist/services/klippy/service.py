@@ -1,8 +1,8 @@
 """The connection to Klippy: reconnects, initialises, tracks state, serves requests.
 
 A ``ClientService`` keeps the Unix-socket connection up (reconnecting with
-backoff); ``prepareConnection`` identifies with ``info``, so a connection only
-counts once Klippy has answered. Initialisation mirrors Moonraker: poll ``info``
+backoff); each new connection identifies with ``info``, and only counts as
+connected once Klippy has answered. Initialisation mirrors Moonraker: poll ``info``
 while Klippy starts up, then subscribe (the union of all subscriptions plus
 ``webhooks``) and to G-code output, and when ready check the required objects
 and register remote methods before announcing ``klippy_ready``.
@@ -87,7 +87,6 @@ class KlippyService(MultiService):
             KlippyClientFactory(ctx.reactor, self, request_timeout),
             retryPolicy=retry_policy or retry_delay,
             clock=ctx.reactor,
-            prepareConnection=self._identify,
         )
         self._link.setServiceParent(self)
         self.temperature_store.setServiceParent(self)
@@ -204,17 +203,21 @@ class KlippyService(MultiService):
 
     # Connecting and initialising.
 
-    def _identify(self, protocol: KlippyProtocol) -> "Deferred[None]":
-        """``prepareConnection``: ask ``info``; a connection that fails it is closed here.
+    def klippy_connected(self, protocol: KlippyProtocol) -> None:
+        """Identify with ``info``; a connection that fails to is closed (and retried).
 
-        ClientService neither closes a connection whose preparation failed nor
-        copes with that connection closing later, so this never fails: the
-        connection is closed and ClientService reconnects when it notices.
+        This is not ClientService's ``prepareConnection``: ClientService leaves a
+        connection whose preparation failed open, and its state machine breaks
+        (``NoTransition``) when that connection closes later or when
+        ``stopService`` cancels a preparation. So ClientService only keeps the
+        socket up, and ``connected`` here means identified.
         """
         identified = protocol.request("info", {"client_info": CLIENT_INFO}, self.request_timeout)
-        return identified.addCallback(self._identified, protocol).addErrback(self._identify_failed, protocol)
+        identified.addCallback(self._identified, protocol).addErrback(self._identify_failed, protocol)
 
     def _identify_failed(self, failure: Failure, protocol: KlippyProtocol) -> None:
+        if failure.check(KlippyDisconnected):
+            return
         log.warn("Klippy did not identify: {error}", error=failure.getErrorMessage())
         if protocol.transport is not None:
             protocol.transport.loseConnection()
@@ -304,8 +307,7 @@ class KlippyService(MultiService):
             outcome.addErrback(lambda failure: log.failure("Remote method {name} failed", failure, name=name))
 
     def klippy_lost(self, protocol: KlippyProtocol) -> None:
-        # ``self._protocol`` is ClientService's proxy of the protocol; they share the transport.
-        if self._protocol is None or self._protocol.transport is not protocol.transport:
+        if protocol is not self._protocol:
             return
         log.info("Klippy connection lost")
         self._protocol = None

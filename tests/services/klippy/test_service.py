@@ -121,6 +121,15 @@ class ConnectingTests(ServiceTestCase):
         self.klippy.accept()
         self.assertEqual(self.service.state, "ready")
 
+    def test_stop_while_identifying_is_clean(self) -> None:
+        self.klippy.silent.add("info")
+        self.start()
+        self.klippy.accept()
+        stopped = self.service.stopService()
+        self.reactor.advance(0)
+        self.assertEqual(self.successResultOf(stopped), [(True, None), (True, None)])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
     def test_stop_service_disconnects(self) -> None:
         self.start()
         self.klippy.accept()
