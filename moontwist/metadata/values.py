@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -14,7 +15,8 @@ NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)"
 _NUMBER = re.compile(NUMBER)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)\b")
 _WORDY_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(day|hour|min|sec)", re.IGNORECASE)
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "day": 86400, "hour": 3600, "min": 60, "sec": 1}
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_UNIT_SECONDS.update(day=86400, hour=3600, min=60, sec=1)
 _Z_MOVE = re.compile(rf"^G[01][ \t][^;\n]*?Z[ \t]*({NUMBER})", re.MULTILINE)
 
 
@@ -26,7 +28,7 @@ def to_float(text: str | None) -> float | None:
         value = float(text.strip())
     except ValueError:
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    return value if math.isfinite(value) else None
 
 
 def to_int(text: str | None) -> int | None:
@@ -108,7 +110,7 @@ def largest(texts: Iterable[str]) -> float | None:
     return max((value for value in map(to_float, texts) if value is not None), default=None)
 
 
-def z_heights(text: str) -> list[float]:
+def _z_heights(text: str) -> list[float]:
     """Z values of every G0/G1 move in ``text``."""
     return [value for value in map(to_float, _Z_MOVE.findall(text)) if value is not None]
 
@@ -120,7 +122,7 @@ def max_z(text: str) -> float | None:
 
 def min_positive_z(text: str) -> float | None:
     """The lowest Z above zero a G0/G1 move reaches in ``text``."""
-    return min((z for z in z_heights(text) if z > 0), default=None)
+    return min((z for z in _z_heights(text) if z > 0), default=None)
 
 
 def config_list(text: str | None) -> list[str]:

@@ -103,4 +103,5 @@ def solid_qoi(width: int, height: int, rgba: tuple[int, int, int, int]) -> bytes
         run = min(62, remaining)
         body.append(0xC0 | (run - 1))
         remaining -= run
-    return b"qoif" + struct.pack(">IIBB", width, height, 4, 0) + bytes(body) + b"\x00" * 7 + b"\x01"
+    header = b"qoif" + struct.pack(">IIBB", width, height, 4, 0)
+    return header + bytes(body) + b"\x00" * 7 + b"\x01"

@@ -37,7 +37,8 @@ class UnpackTests(SynchronousTestCase):
         self.assertEqual(gcode.read_bytes(), model)
         self.assertEqual((self.directory / ".thumbs" / "part.png").read_bytes(), THUMBNAIL)
         self.assertFalse(ufp.exists())
-        self.assertEqual(sorted(p.name for p in self.directory.iterdir()), [".thumbs", "part.gcode"])
+        self.assertEqual(
+            sorted(p.name for p in self.directory.iterdir()), [".thumbs", "part.gcode"])
 
     def test_unpacked_cura_file_lists_the_package_thumbnail(self) -> None:
         gcode = unpack_ufp(self.package(
