@@ -3,8 +3,8 @@
 Klippy keeps one subscription per connection, so we ask it for the union of
 what every client connection and every service wants, keep the latest values
 in a cache, and give each client the changed fields it asked for. Clients that
-asked for the same objects form a group, and each update is encoded once per
-group, not once per client.
+asked for the same objects form a group; each update is encoded once for all
+groups that want the same part of it, not once per client.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from moontwist.connections import ClientConnection, ConnectionManager
 Objects = dict[str, "list[str] | None"]
 Status = dict[str, dict[str, Any]]
 GroupKey = tuple[tuple[str, "tuple[str, ...] | None"], ...]
+Selection = tuple[tuple[str, "tuple[str, ...] | None"], ...]
 
 STATUS_NOTIFICATION = "notify_status_update"
 
@@ -73,19 +74,25 @@ class _Group:
         self._fields = {name: None if fields is None else frozenset(fields) for name, fields in objects.items()}
         self.members: dict[int, ClientConnection] = {}
 
-    def pick(self, changes: Status) -> Status:
-        picked: Status = {}
+    def selection(self, changes: Status) -> Selection:
+        """Which of ``changes`` this group wants: per object, all fields (None) or these."""
+        chosen: list[tuple[str, tuple[str, ...] | None]] = []
         for name, changed in changes.items():
             if name not in self._fields:
                 continue
             fields = self._fields[name]
             if fields is None:
-                picked[name] = changed
+                chosen.append((name, None))
                 continue
-            chosen = {field: value for field, value in changed.items() if field in fields}
-            if chosen:
-                picked[name] = chosen
-        return picked
+            wanted = tuple(field for field in changed if field in fields)
+            if wanted:
+                chosen.append((name, wanted))
+        return tuple(chosen)
+
+
+def apply_selection(changes: Status, selection: Selection) -> Status:
+    return {name: changes[name] if fields is None else {field: changes[name][field] for field in fields}
+            for name, fields in selection}
 
 
 class SubscriptionMux:
@@ -186,7 +193,12 @@ class SubscriptionMux:
         self.last_eventtime = eventtime
         if not changes:
             return
-        for group in list(self._groups.values()):
-            picked = group.pick(changes)
-            if picked:
-                self._connections.send_to(list(group.members.values()), STATUS_NOTIFICATION, [picked, eventtime])
+        # Groups that want the same part of this update share one encoding.
+        recipients: dict[Selection, list[ClientConnection]] = {}
+        for group in self._groups.values():
+            selection = group.selection(changes)
+            if selection:
+                recipients.setdefault(selection, []).extend(group.members.values())
+        for selection, connections in recipients.items():
+            status = apply_selection(changes, selection)
+            self._connections.send_to(connections, STATUS_NOTIFICATION, [status, eventtime])

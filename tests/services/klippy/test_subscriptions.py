@@ -74,6 +74,15 @@ class MuxTests(SynchronousTestCase):
         self.assertEqual(sum(client.prepared for client in clients), 1)
         self.assertTrue(all(self.updates(client) == [[{"extruder": {"temperature": 30.0}}, 2.0]] for client in clients))
 
+    def test_different_subscriptions_wanting_the_same_change_share_one_encoding(self) -> None:
+        self.mux.set_connection(self.a, {"toolhead": None, "fan": None})
+        self.mux.set_connection(self.b, {"toolhead": ["position", "homed_axes"], "extruder": None})
+        self.mux.set_connection(self.c, {"toolhead": ["homed_axes"]})
+        self.mux.apply_update({"toolhead": {"position": [7, 7]}}, 2.0)
+        self.assertEqual(self.a.prepared + self.b.prepared + self.c.prepared, 1)
+        self.assertEqual(self.updates(self.a), self.updates(self.b))
+        self.assertEqual(self.updates(self.c), [])
+
     def test_resubscribe_replaces_and_empty_cancels(self) -> None:
         self.mux.set_connection(self.a, {"toolhead": ["position"]})
         self.mux.set_connection(self.a, {"extruder": ["target"]})
