@@ -75,7 +75,7 @@ class _Group:
         self.members: dict[int, ClientConnection] = {}
 
     def selection(self, changes: Status) -> Selection:
-        """Which of ``changes`` this group wants: per object, all fields (None) or these."""
+        """Which of ``changes`` this group wants: per object, all changed fields (None) or these."""
         chosen: list[tuple[str, tuple[str, ...] | None]] = []
         for name, changed in changes.items():
             if name not in self._fields:
@@ -85,7 +85,9 @@ class _Group:
                 chosen.append((name, None))
                 continue
             wanted = tuple(field for field in changed if field in fields)
-            if wanted:
+            if len(wanted) == len(changed):
+                chosen.append((name, None))
+            elif wanted:
                 chosen.append((name, wanted))
         return tuple(chosen)
 
