@@ -36,13 +36,22 @@ def unpack_ufp(path: Path) -> Path:
             with package.open(members[MODEL]) as model, atomic_writer(destination) as output:
                 shutil.copyfileobj(model, output, 1024 * 1024)
             if THUMBNAIL in members:
-                thumbs = path.parent / THUMBS_DIR
-                thumbs.mkdir(exist_ok=True)
-                thumbnail_path = thumbs / f"{path.stem}.png"
-                with package.open(members[THUMBNAIL]) as image, atomic_writer(
-                        thumbnail_path) as output:
-                    shutil.copyfileobj(image, output, 1024 * 1024)
+                _unpack_thumbnail(package, members[THUMBNAIL], path.parent, path.stem)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as error:
         raise UfpError(f"UFP file {path.name} is not a valid zip: {error}") from error
     path.unlink()
     return path.with_suffix(".gcode")
+
+
+def _unpack_thumbnail(
+    package: zipfile.ZipFile, member: zipfile.ZipInfo, directory: Path, stem: str
+) -> None:
+    """Copy the package's thumbnail to ``.thumbs/<stem>.png``; it is optional, so a
+    directory we cannot write to only costs the thumbnail."""
+    try:
+        thumbs = directory / THUMBS_DIR
+        thumbs.mkdir(exist_ok=True)
+        with package.open(member) as image, atomic_writer(thumbs / f"{stem}.png") as output:
+            shutil.copyfileobj(image, output, 1024 * 1024)
+    except OSError:
+        return

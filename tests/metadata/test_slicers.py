@@ -30,6 +30,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "filament_name": '["Prusament PLA", "Prusament PETG"]',
         "filament_colors": ["#FF8000", "#0000FF"],
         "filament_temps": [215, 240],
+        "referenced_tools": [0, 1],
         "filament_change_count": 3,
         "mmu_print": 0,
         "nozzle_diameter": 0.4,

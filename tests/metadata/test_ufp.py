@@ -54,6 +54,12 @@ class UnpackTests(SynchronousTestCase):
         self.assertEqual(gcode.read_bytes(), b"G28\n")
         self.assertFalse((self.directory / ".thumbs").exists())
 
+    def test_unwritable_thumbs_directory_costs_only_the_thumbnail(self) -> None:
+        (self.directory / ".thumbs").write_text("a file where the directory should be")
+        ufp = self.package({"/3D/model.gcode": b"G28\n", "/Metadata/thumbnail.png": THUMBNAIL})
+        self.assertEqual(unpack_ufp(ufp).read_bytes(), b"G28\n")
+        self.assertFalse(ufp.exists())
+
     def test_existing_gcode_is_replaced(self) -> None:
         (self.directory / "part.gcode").write_bytes(b"; old\n")
         gcode = unpack_ufp(self.package({"/3D/model.gcode": b"; new\n"}))

@@ -64,3 +64,4 @@ M73 P100 R0
 ; single_extruder_multi_material = 0
 ; temperature = 215,240
 ; prusaslicer_config = end
+; referenced_tools = 0,1
