@@ -14,6 +14,7 @@ from moontwist.cli import resolve
 from moontwist.config import ConfigError, load_config
 from moontwist.context import Options, ServerContext
 from moontwist.resources.site import build_site
+from moontwist.services.database import DatabaseService
 from moontwist.services.listener import ListenerService
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
@@ -74,6 +75,7 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
         service.setServiceParent(root)
         ctx.add_component(name, service)
 
+    add("database", DatabaseService(ctx))
     add("server", ServerService(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)

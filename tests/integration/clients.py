@@ -67,6 +67,14 @@ class RpcClientMixin:
     def send_bytes(self, payload: bytes) -> None:
         raise NotImplementedError
 
+    def fail_pending(self) -> None:
+        """The connection is gone: no reply will come for anything still waiting."""
+        pending, self.pending = self.pending, {}
+        for waiting in pending.values():
+            waiting.errback(ConnectionError("connection lost"))
+        if not self.closed.called:
+            self.closed.callback(getattr(self, "close_code", None))
+
 
 class WebsocketTestClient(RpcClientMixin, WebSocketClientProtocol):
     def onOpen(self) -> None:
@@ -82,8 +90,7 @@ class WebsocketTestClient(RpcClientMixin, WebSocketClientProtocol):
         self.close_code = code
         if not self.factory.opened.called:
             self.factory.opened.errback(ConnectionError(f"closed {code} {reason}"))
-        if not self.closed.called:
-            self.closed.callback(code)
+        self.fail_pending()
 
 
 def http_client(test: Any) -> HTTPClient:
@@ -130,8 +137,7 @@ class UnixTestClient(RpcClientMixin, ETXProtocol):
         self.sendMessage(payload)
 
     def connectionLost(self, reason: Any = None) -> None:
-        if not self.closed.called:
-            self.closed.callback(None)
+        self.fail_pending()
 
 
 async def connect_unix(test: Any, path: Path) -> UnixTestClient:
