@@ -1,0 +1,40 @@
+"""Run the simulator standalone: ``python -m moontwist.simulator --socket PATH``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from twisted.internet.defer import Deferred
+from twisted.internet.task import react
+from twisted.logger import globalLogBeginner, textFileLogObserver
+
+from moontwist.simulator.printer import INITIAL_STATES, SimulatedPrinter
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m moontwist.simulator", description=__doc__)
+    parser.add_argument("--socket", required=True, help="Unix socket path to serve the Klippy API on")
+    parser.add_argument("--gcodes", default="gcodes", help="folder SDCARD_PRINT_FILE prints from (created if missing)")
+    parser.add_argument("--speed", type=float, default=1.0, help="simulated time runs this many times faster")
+    parser.add_argument("--state", choices=INITIAL_STATES, default="ready", help="how the first start ends")
+    parser.add_argument("--startup-delay", type=float, default=0.5, help="seconds spent in startup after a restart")
+    return parser.parse_args(argv)
+
+
+def main(reactor: object, argv: list[str]) -> Deferred[None]:
+    args = parse_args(argv)
+    os.makedirs(args.gcodes, exist_ok=True)
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)])
+    printer = SimulatedPrinter(reactor, args.gcodes, args.speed, args.state, args.startup_delay)  # type: ignore[arg-type]
+    listening = printer.listen(args.socket)
+    reactor.addSystemEventTrigger("before", "shutdown", printer.stop)  # type: ignore[attr-defined]
+    print(f"Klippy simulator listening on {args.socket} (gcodes: {printer.gcodes_path})", file=sys.stderr)
+    forever: Deferred[None] = Deferred()
+    listening.addErrback(forever.errback)
+    return forever
+
+
+if __name__ == "__main__":
+    react(main, (sys.argv[1:],))
