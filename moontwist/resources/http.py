@@ -14,6 +14,8 @@ from typing import Any, Callable
 from klein import Klein
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from moontwist.api import Endpoint, Registry, Request, Transport
@@ -92,35 +94,64 @@ def error_body(error: ApiError, detail: str | None = None) -> bytes:
     return jsoncodec.encode({"error": payload})
 
 
-class HttpApi:
-    """Builds the Klein app for every HTTP-capable endpoint in the registry."""
+class HttpApi(Resource):
+    """The root HTTP resource.
+
+    Registry routes are found by one dictionary lookup on (path, verb); a
+    known path with another verb is 405. Everything else (the websocket
+    upgrade, JSON-RPC over HTTP, file transfers, unknown paths) goes to the
+    Klein app in ``self.app``. Routing every API call through Klein's
+    werkzeug map cost more than the rest of the request (see
+    docs/architecture.md).
+    """
+
+    isLeaf = True
 
     def __init__(self, registry: Registry, prefix: str = "", debug: bool = False) -> None:
+        super().__init__()
         self.registry = registry
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.debug = debug
         self.app = Klein()
+        self._routes: dict[bytes, dict[bytes, Endpoint]] = {}
+        self._klein: Any = None
         self._install_error_handlers()
 
     def route_path(self, path: str) -> str:
         return self.prefix + path
 
-    def build(self) -> Klein:
-        by_path: defaultdict[str, dict[bytes, Endpoint]] = defaultdict(dict)
+    def build(self) -> "HttpApi":
+        routes: defaultdict[bytes, dict[bytes, Endpoint]] = defaultdict(dict)
         for entry in self.registry.endpoints():
             if entry.http_path and entry.http_verb and entry.transports & Transport.HTTP:
-                by_path[entry.http_path][entry.http_verb.encode()] = entry
-        for path, verbs in by_path.items():
-            self._add_route(path, verbs)
+                routes[self.route_path(entry.http_path).encode()][entry.http_verb.encode()] = entry
+        self._routes = dict(routes)
         self.app.route(self.route_path("/server/jsonrpc"), methods=["POST"], branch=False)(self._jsonrpc)
-        return self.app
+        self._klein = self.app.resource()
+        return self
 
-    def _add_route(self, path: str, verbs: dict[bytes, Endpoint]) -> None:
-        def handle(request: IRequest) -> Any:
-            return self.call(request, verbs[request.method])
+    def render(self, request: IRequest) -> Any:
+        verbs = self._routes.get(request.path)
+        if verbs is None:
+            return self._klein.render(request)
+        entry = verbs.get(request.method)
+        if entry is None:
+            if request.method == b"HEAD" and b"GET" in verbs:
+                entry = verbs[b"GET"]
+            else:
+                return write_json(request, 405, error_body(ApiError("Method Not Allowed", 405)))
+        result = self.call(request, entry)
+        if isinstance(result, bytes):
+            return result
+        result.addCallback(self._finish, request)
+        request.notifyFinish().addErrback(lambda _: result.cancel())
+        return NOT_DONE_YET
 
-        handle.__name__ = "route_" + path.strip("/").replace("/", "_")
-        self.app.route(self.route_path(path), methods=[v.decode() for v in verbs], branch=False)(handle)
+    @staticmethod
+    def _finish(body: bytes, request: IRequest) -> None:
+        if not request.finished and not getattr(request, "_disconnected", False):
+            request.write(body)
+            request.finish()
 
     def call(self, request: IRequest, entry: Endpoint) -> Any:
         try:
