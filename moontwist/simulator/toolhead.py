@@ -138,7 +138,9 @@ class ToolHead:
         start_time = max(self.queue_end, now)
         self.queue_end = start_time + distance / velocity / self.host.speed
         self.moves.append(Move(start_time, self.queue_end, start, end, velocity, extrude_velocity))
-        return self._check_pause(now)
+        # Klippy keeps the newest move in its lookahead queue: only what was
+        # queued before it counts against the buffer.
+        return self._check_pause(now, start_time)
 
     def _check_limits(self, end: list[float], delta: list[float], distance: float, velocity: float) -> float:
         limits = self.limits
@@ -167,14 +169,14 @@ class ToolHead:
             self.queue_end = now
             self.host.send_event("toolhead:sync_print_time", now)
 
-    def _check_pause(self, now: float) -> Deferred[None] | None:
-        if self.queue_end - now - BUFFER_TIME_HIGH <= 0.0:
+    def _check_pause(self, now: float, buffered_until: float) -> Deferred[None] | None:
+        if buffered_until - now - BUFFER_TIME_HIGH <= 0.0:
             return None
-        return Deferred.fromCoroutine(self._pause_while_full())
+        return Deferred.fromCoroutine(self._pause_while_full(buffered_until))
 
-    async def _pause_while_full(self) -> None:
+    async def _pause_while_full(self, buffered_until: float) -> None:
         while not self.host.is_shutdown():
-            excess = self.queue_end - self.host.monotonic() - BUFFER_TIME_HIGH
+            excess = buffered_until - self.host.monotonic() - BUFFER_TIME_HIGH
             if excess <= 0.0:
                 return
             await self.host.timers.sleep(max(MIN_PAUSE, min(MAX_PAUSE, excess)))
@@ -183,7 +185,7 @@ class ToolHead:
         now = self.host.monotonic()
         self.note_activity(now)
         self.queue_end = max(self.queue_end, now) + max(0.0, delay) / self.host.speed
-        return self._check_pause(now)
+        return self._check_pause(now, self.queue_end)
 
     def wait_moves(self) -> Deferred[None] | None:
         """Resolve once everything queued has been executed."""
