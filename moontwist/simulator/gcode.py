@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from twisted.internet.defer import Deferred, DeferredLock
+from twisted.internet.defer import Deferred, succeed
 
 if TYPE_CHECKING:
     from moontwist.simulator.host import KlippyHost
@@ -151,12 +152,37 @@ async def maybe_await(result: Deferred[T] | None) -> T | None:
     return await result
 
 
+class ReactorMutex:
+    """Klippy's G-code mutex: a waiter is woken on a later reactor turn, so the
+    releasing code keeps running first (the print reader relies on that)."""
+
+    def __init__(self, call_soon: Callable[[Callable[[], None]], object]):
+        self._call_soon = call_soon
+        self.locked = False
+        self._waiting: deque[Deferred[None]] = deque()
+
+    def acquire(self) -> Deferred[None]:
+        if not self.locked:
+            self.locked = True
+            return succeed(None)
+        waiter: Deferred[None] = Deferred()
+        self._waiting.append(waiter)
+        return waiter
+
+    def release(self) -> None:
+        if self._waiting:
+            waiter = self._waiting.popleft()
+            self._call_soon(lambda: waiter.callback(None))
+        else:
+            self.locked = False
+
+
 class GCodeDispatch:
     """The command table, the G-code mutex and the output handlers of one Klippy host."""
 
     def __init__(self, host: KlippyHost):
         self.host = host
-        self.mutex = DeferredLock()
+        self.mutex = ReactorMutex(lambda wake: host.timers.call_later(0, wake))
         self.is_printer_ready = False
         self.output_callbacks: list[OutputCallback] = []
         self.ready_handlers: dict[str, Handler] = {}
