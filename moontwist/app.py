@@ -15,10 +15,12 @@ from moontwist.config import ConfigError, load_config
 from moontwist.context import Options, ServerContext
 from moontwist.resources.site import build_site
 from moontwist.services.database import DatabaseService
+from moontwist.services.klippy import KlippyService
 from moontwist.services.listener import ListenerService
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.unixsocket import UnixSocketService
+from moontwist.simulator.service import SimulatorService
 from moontwist.logfile import start_file_logging
 from moontwist.tls import TLSConfigError, server_tls_options
 
@@ -77,6 +79,12 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
 
     add("database", DatabaseService(ctx))
     add("server", ServerService(ctx))
+    klippy = KlippyService.from_config(ctx)
+    if options.simulate:
+        simulator = SimulatorService.create(reactor, klippy.socket_path, str(options.data_path / "gcodes"))
+        simulator.setName("simulator")
+        simulator.setServiceParent(root)
+    add("klippy", klippy)
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
     ctx.warnings.extend(config.unread_warnings())

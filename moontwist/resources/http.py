@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from urllib.parse import parse_qsl
 from typing import Any, Callable
 
 from klein import Klein
@@ -37,14 +38,23 @@ def client_ip(request: IRequest) -> str | None:
 
 
 def query_args(request: IRequest) -> dict[str, Any]:
-    """Query-string arguments with ``key:type`` hints applied."""
+    """Query-string arguments with ``key:type`` hints applied.
+
+    Parsed from the URI ourselves: Moonraker's clients send bare names
+    (``?extruder&toolhead``), which twisted.web's ``request.args`` drops.
+    """
+    _, _, query = request.uri.partition(b"?")
+    return typed_args(query)
+
+
+def typed_args(encoded: bytes) -> dict[str, Any]:
+    """Decode ``a=1&b:int=2`` (UTF-8, percent-encoded) into typed arguments."""
+    try:
+        pairs = parse_qsl(encoded.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise ApiError("Invalid UTF-8 in request arguments") from None
     args: dict[str, Any] = {}
-    for raw_key, values in (request.args or {}).items():
-        try:
-            key = raw_key.decode("utf-8")
-            value = values[-1].decode("utf-8")
-        except UnicodeDecodeError:
-            raise ApiError("Invalid UTF-8 in query string") from None
+    for key, value in pairs:
         name, _, hint = key.partition(":")
         if hint:
             convert = HINTS.get(hint)
@@ -59,12 +69,15 @@ def query_args(request: IRequest) -> dict[str, Any]:
 
 
 def body_args(request: IRequest) -> dict[str, Any]:
+    """Arguments from a JSON object body or a urlencoded form body."""
     content_type = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
-    if content_type != b"application/json":
+    if content_type not in (b"application/json", b"application/x-www-form-urlencoded"):
         return {}
     body = request.content.read() if request.content is not None else b""
     if not body.strip():
         return {}
+    if content_type == b"application/x-www-form-urlencoded":
+        return typed_args(body)
     try:
         decoded = jsoncodec.decode(body)
     except jsoncodec.DecodeError as exc:

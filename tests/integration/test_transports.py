@@ -9,6 +9,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
+from moontwist.api import Request, endpoint
 from moontwist.protocols import jsoncodec
 from tests.integration.clients import connect_unix, connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, start_daemon
@@ -185,3 +186,46 @@ class UnixTransportTests(TestCase):
         await garbage.closed
         other = await connect_unix(self, daemon.unix_path)
         self.assertIn("result", await other.call("server.info"))
+
+
+class HttpArgumentTests(TestCase):
+    async def test_bare_names_and_type_hints_reach_the_handler(self) -> None:
+        daemon = await start_daemon(self)
+        seen = []
+
+        class Probe:
+            @endpoint("test.args", "GET /test/args")
+            def args(self, request: Request) -> dict:
+                seen.append(request.args)
+                return {}
+
+        daemon.ctx.registry.register(Probe())
+        daemon.service.getServiceNamed("http").factory.resource.build()
+        await get_json(self, daemon.http_url + "/test/args?extruder&fan=speed&n:int=3&f:json=%7B%22a%22%3A1%7D")
+        self.assertEqual(seen, [{"extruder": "", "fan": "speed", "n": 3, "f": {"a": 1}}])
+
+    async def test_body_wins_over_query_for_json_and_form(self) -> None:
+        daemon = await start_daemon(self)
+        seen = []
+
+        class Probe:
+            @endpoint("test.body", "POST /test/body")
+            def body(self, request: Request) -> dict:
+                seen.append(request.args)
+                return {}
+
+        daemon.ctx.registry.register(Probe())
+        daemon.service.getServiceNamed("http").factory.resource.build()
+        client = http_client(self)
+        response = await client.post(daemon.http_url + "/test/body?a=query&b=query", data=b'{"a": "json"}',
+                                     headers={"Content-Type": "application/json"})
+        await response.content()
+        response = await client.post(daemon.http_url + "/test/body?a=query", data=b"a=form&c=",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        await response.content()
+        self.assertEqual(seen, [{"a": "json", "b": "query"}, {"a": "form", "c": ""}])
+
+    async def test_invalid_utf8_in_query_is_400(self) -> None:
+        daemon = await start_daemon(self)
+        code, body = await get_json(self, daemon.http_url + "/server/info?raw=%ff")
+        self.assertEqual((code, body["error"]["message"]), (400, "Invalid UTF-8 in request arguments"))

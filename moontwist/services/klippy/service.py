@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 log = Logger()
 
-DEFAULT_SOCKET = "/tmp/klippy_uds"
 DEFAULT_GCODE_TIMEOUT = 3600.0
 STARTUP_POLL_INTERVAL = 0.25
 MAX_RETRY_DELAY = 2.0
@@ -71,6 +70,7 @@ class KlippyService(MultiService):
     ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.socket_path = socket_path
         self.request_timeout = request_timeout
         self.gcode_timeout = gcode_timeout
         self.missing_requirements: list[str] = []
@@ -95,8 +95,13 @@ class KlippyService(MultiService):
 
     @classmethod
     def from_config(cls, ctx: "ServerContext") -> "KlippyService":
-        """Built from ``[server] klippy_uds_address`` and the ``[data_store]`` sizes."""
-        socket_path = ctx.config.section("server").get_path("klippy_uds_address", DEFAULT_SOCKET)
+        """Built from ``[server] klippy_uds_address`` and the ``[data_store]`` sizes.
+
+        The socket defaults to ``<data_path>/comms/klippy.sock``, where Klipper
+        installs put it today (Moonraker's own default is ``/tmp/klippy_uds``).
+        """
+        default = ctx.options.data_path / "comms" / "klippy.sock"
+        socket_path = ctx.config.section("server").get_path("klippy_uds_address", default)
         store = ctx.config.section("data_store")
         return cls(
             ctx,
