@@ -53,13 +53,16 @@ class Endpoint:
     http_path: str | None
     handler: Handler
     transports: Transport
+    auth_required: bool = True
 
 
-def endpoint(method: str, http: str | None = None, transports: Transport | None = None) -> Callable[[F], F]:
+def endpoint(method: str, http: str | None = None, transports: Transport | None = None,
+             auth_required: bool = True) -> Callable[[F], F]:
     """Declare a handler. ``http`` is ``"VERB /path"``, or None for JSON-RPC only.
 
     Without ``transports`` the method is served on HTTP (when it has a path) and
-    on every JSON-RPC transport.
+    on every JSON-RPC transport. ``auth_required=False`` opens it to clients that
+    have not authenticated (login, token refresh, ...): a deliberate, rare choice.
     """
     verb, path = (http.split(" ", 1) if http else (None, None))
     if transports is None:
@@ -69,7 +72,7 @@ def endpoint(method: str, http: str | None = None, transports: Transport | None 
 
     def mark(function: F) -> F:
         marks = function.__dict__.setdefault("_moontwist_endpoints", [])
-        marks.append((method, verb, path, transports))
+        marks.append((method, verb, path, transports, auth_required))
         return function
 
     return mark
@@ -206,8 +209,8 @@ class Registry:
     def register(self, owner: object) -> None:
         """Add every ``@endpoint``-marked method of ``owner``."""
         for _, member in inspect.getmembers(type(owner), inspect.isfunction):
-            for method, verb, path, transports in member.__dict__.get("_moontwist_endpoints", ()):
-                self.add(Endpoint(method, verb, path, getattr(owner, member.__name__), transports))
+            for method, verb, path, transports, auth in member.__dict__.get("_moontwist_endpoints", ()):
+                self.add(Endpoint(method, verb, path, getattr(owner, member.__name__), transports, auth))
 
     def endpoints(self) -> Iterable[Endpoint]:
         return self._by_method.values()
@@ -244,12 +247,18 @@ class Registry:
         return succeed(outcome)
 
     def rpc_dispatch(
-        self, transport: Transport, connection: Connection | None = None, ip: str | None = None
+        self, transport: Transport, connection: Connection | None = None, ip: str | None = None,
+        user: dict[str, Any] | None = None,
     ) -> Callable[[RpcCall], "Deferred[Any]"]:
-        """A JSON-RPC dispatch function for one connection of ``transport``."""
+        """A JSON-RPC dispatch function for one connection of ``transport``.
+
+        Each call runs as the connection's user at that moment (it changes on
+        login and logout), or as ``user`` when there is no connection.
+        """
 
         def dispatch(call: RpcCall) -> "Deferred[Any]":
-            request = Request(call.method, call.params, transport, connection, ip)
+            caller = getattr(connection, "user", None) if connection is not None else user
+            request = Request(call.method, call.params, transport, connection, ip, caller)
             return self.dispatch(request).addErrback(_to_rpc_error)
 
         return dispatch

@@ -45,6 +45,8 @@ class ConnectionManager:
         self._connections: dict[int, ClientConnection] = {}
         self._ids: Iterator[int] = itertools.count(random.randint(1 << 40, 1 << 44))
         self.on_close: list[Callable[[ClientConnection], None]] = []
+        # Who may receive notifications; authorization narrows it to authenticated clients.
+        self.may_receive: Callable[[ClientConnection], bool] = lambda connection: True
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -85,11 +87,12 @@ class ConnectionManager:
         return self.websocket_count() < self.max_websockets
 
     def broadcast(self, method: str, params: list[Any] | None = None) -> None:
-        """Send a notification to every connection."""
-        self.send_payload(jsoncodec.encode(notification(method, params)), self._connections.values())
+        """Send a notification to every connection that may receive it."""
+        self.send_to(list(self._connections.values()), method, params)
 
     def send_to(self, connections: "list[ClientConnection]", method: str, params: list[Any] | None = None) -> None:
-        self.send_payload(jsoncodec.encode(notification(method, params)), connections)
+        allowed = [connection for connection in connections if self.may_receive(connection)]
+        self.send_payload(jsoncodec.encode(notification(method, params)), allowed)
 
     @staticmethod
     def send_payload(payload: bytes, connections: Any) -> None:
