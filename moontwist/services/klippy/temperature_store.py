@@ -6,6 +6,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
+from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -40,19 +41,20 @@ class TemperatureStore(Service):
 
     def startService(self) -> None:
         super().startService()
-        self._klippy.ctx.events.on("klippy_ready", self._discover)
+        self._klippy.ctx.events.on("klippy_ready", self.track_sensors)
         self._loop.start(SAMPLE_INTERVAL, now=False)
 
     def stopService(self) -> None:
         super().stopService()
-        self._klippy.ctx.events.off("klippy_ready", self._discover)
+        self._klippy.ctx.events.off("klippy_ready", self.track_sensors)
         if self._loop.running:
             self._loop.stop()
 
-    def _discover(self) -> None:
+    def track_sensors(self) -> "Deferred[None]":
+        """Ask Klippy for its sensors and subscribe to them (on each ``klippy_ready``)."""
         query = self._klippy.query({"heaters": None})
         query.addCallback(self._subscribe_sensors).addCallback(self._track)
-        query.addErrback(self._failed)
+        return query.addErrback(self._failed)
 
     def _subscribe_sensors(self, answer: dict[str, Any]) -> Any:
         heaters = answer["status"].get("heaters") or {}

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from twisted.internet.address import UNIXAddress
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
@@ -50,13 +51,25 @@ class FakeConnection:
         self.client_info: dict[str, Any] | None = None
         self.prepared = 0
         self.received: list[dict[str, Any]] = []
+        self._waiters: list[tuple[str, Deferred[Any]]] = []
 
     def prepare(self, payload: bytes) -> bytes:
         self.prepared += 1
         return payload
 
     def send_prepared(self, prepared: bytes) -> None:
-        self.received.append(jsoncodec.decode(prepared))
+        message = jsoncodec.decode(prepared)
+        self.received.append(message)
+        waiting = [(method, d) for method, d in self._waiters if method == message["method"]]
+        self._waiters = [(method, d) for method, d in self._waiters if method != message["method"]]
+        for _, waiter in waiting:
+            waiter.callback(message.get("params"))
+
+    def next_notification(self, method: str) -> "Deferred[Any]":
+        """Fires with the params of the next ``method`` notification."""
+        waiter: Deferred[Any] = Deferred()
+        self._waiters.append((method, waiter))
+        return waiter
 
     def close(self, code: int, reason: str) -> None:
         pass
