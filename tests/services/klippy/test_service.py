@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from moontwist.api import Request
+from moontwist.config import load_config
 from moontwist.errors import ApiError
 from moontwist.services.klippy import KlippyService
 from moontwist.services.klippy.service import CLIENT_INFO
@@ -256,33 +259,18 @@ class RemoteMethodTests(ServiceTestCase):
 
 class FromConfigTests(SynchronousTestCase):
     def test_reads_socket_and_store_sizes(self) -> None:
-        read: list[tuple[str, str]] = []
-
-        class Section:
-            def __init__(self, name: str) -> None:
-                self.name = name
-
-            def get_path(self, option: str, default: Any) -> str:
-                read.append((self.name, option))
-                return "/run/klippy.sock"
-
-            def get_int(self, option: str, default: int, minval: int) -> int:
-                read.append((self.name, option))
-                return 3
-
+        data = Path(self.mktemp()).absolute()
+        data.mkdir()
+        (data / "moonraker.conf").write_text(
+            "[server]\nklippy_uds_address: {data_path}/comms/klippy.sock\n"
+            "[data_store]\ngcode_store_size: 3\ntemperature_store_size: 10\n")
         ctx = make_context(MemoryReactorClock())
-        ctx.config = type("Config", (), {"section": staticmethod(Section)})()
+        ctx.config = load_config(data / "moonraker.conf", data)
         service = KlippyService.from_config(ctx)
-        self.assertEqual(sorted(read), [("data_store", "gcode_store_size"), ("data_store", "temperature_store_size"),
-                                        ("server", "klippy_uds_address")])
         service.startService()
-        self.assertEqual(ctx.reactor.unixClients[0][0], "/run/klippy.sock")
+        self.assertEqual(ctx.reactor.unixClients[0][0], str(data / "comms" / "klippy.sock"))
         for line in ("a", "b", "c", "d"):
             service.gcode_store.add_response(line)
-        self.assertEqual(len(service.gcode_store.gcode_store(_request())["gcode_store"]), 3)
-
-
-def _request() -> Any:
-    from moontwist.api import Request
-
-    return Request("server.gcode_store")
+        entries = service.gcode_store.gcode_store(Request("server.gcode_store"))["gcode_store"]
+        self.assertEqual([entry["message"] for entry in entries], ["b", "c", "d"])
+        self.assertEqual(ctx.config.unread_warnings(), [])
