@@ -268,7 +268,8 @@ class FromConfigTests(SynchronousTestCase):
         ctx.config = load_config(data / "moonraker.conf", data)
         service = KlippyService.from_config(ctx)
         service.startService()
-        self.assertEqual(ctx.reactor.unixClients[0][0], str(data / "comms" / "klippy.sock"))
+        self.assertEqual(service.socket_path, str(data / "comms" / "klippy.sock"))
+        self.assertEqual(ctx.reactor.unixClients[0][0], service.socket_path)
         for line in ("a", "b", "c", "d"):
             service.gcode_store.add_response(line)
         entries = service.gcode_store.gcode_store(Request("server.gcode_store"))["gcode_store"]
