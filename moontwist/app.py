@@ -17,6 +17,7 @@ from moontwist.resources.site import build_site
 from moontwist.services.database import DatabaseService
 from moontwist.services.klippy import KlippyService
 from moontwist.services.listener import ListenerService
+from moontwist.services.machine import MachineService, ProcStatsService
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.unixsocket import UnixSocketService
@@ -58,8 +59,9 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
 
         reactor = default_reactor
     prepare_data_folder(options.data_path)
+    log_file = None
     if options.log_file is not None:
-        start_file_logging(options.log_file, options.verbose)
+        log_file = start_file_logging(options.log_file, options.verbose)
     try:
         config = load_config(options.config_file, options.data_path)
     except ConfigError as error:
@@ -79,6 +81,8 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
 
     add("database", DatabaseService(ctx))
     add("server", ServerService(ctx))
+    add("machine", MachineService(ctx, log_file))
+    add("proc_stats", ProcStatsService(ctx))
     klippy = KlippyService.from_config(ctx)
     if options.simulate:
         simulator = SimulatorService.create(reactor, klippy.socket_path, str(options.data_path / "gcodes"))

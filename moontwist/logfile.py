@@ -7,7 +7,6 @@ from pathlib import Path
 
 from twisted.logger import (
     FilteringLogObserver,
-    ILogObserver,
     LogLevel,
     LogLevelFilterPredicate,
     globalLogPublisher,
@@ -36,12 +35,16 @@ def open_log(path: Path) -> RollingLogFile:
                           maxRotatedFiles=KEEP_FILES)
 
 
-def start_file_logging(path: Path, verbose: bool) -> ILogObserver:
-    """Add an observer writing to ``path``; debug events only when ``verbose``."""
+def start_file_logging(path: Path, verbose: bool) -> RollingLogFile:
+    """Add an observer writing to ``path``; debug events only when ``verbose``.
+
+    Returns the file, so that ``server.logs.rollover`` can roll it.
+    """
     level = LogLevel.debug if verbose else LogLevel.info
+    log_file = open_log(path)
     observer = FilteringLogObserver(
-        textFileLogObserver(open_log(path)),
+        textFileLogObserver(log_file),
         [LogLevelFilterPredicate(defaultLogLevel=level)],
     )
     globalLogPublisher.addObserver(observer)
-    return observer
+    return log_file
