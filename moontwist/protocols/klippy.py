@@ -200,6 +200,8 @@ class KlippyProtocol(ETXProtocol):
 class KlippyClientFactory(Factory):
     """Builds protocols that share one clock, listener and default timeout."""
 
+    noisy = False  # reconnect attempts would log "Starting factory" every few seconds
+
     def __init__(self, clock: IReactorTime, listener: KlippyListener, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._clock = clock
         self._listener = listener
