@@ -69,9 +69,9 @@ class ConnectionManager:
         return len(self._connections)
 
     async def close_all(self, clock: Any, grace: float = 1.0) -> None:
-        """Close every connection (1001, going away), aborting any not gone after ``grace``."""
+        """Close every connection, aborting any not gone after ``grace``."""
         for connection in self:
-            connection.close(1001, "Server shutdown")
+            connection.close(1000, "Server shutdown")
         waited = 0.0
         while self._connections and waited < grace:
             await deferLater(clock, 0.05, lambda: None)

@@ -10,7 +10,10 @@ from twisted.web.server import Site
 
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
-from moontwist.resources.http import HttpApi, error_body, write_json
+from moontwist.resources.guard import HttpGuard
+from moontwist.resources.http import HttpApi, client_ip, error_body, write_json
+from moontwist.protocols.flow import DEFAULT_SEND_LIMIT
+from moontwist.resources.bridge import BridgeFactory
 from moontwist.resources.websocket import JsonRpcWebsocketFactory
 
 
@@ -32,16 +35,39 @@ def build_site(ctx: ServerContext, prefix: str = "") -> Site:
     """One ``Site`` serving every HTTP route and ``/websocket`` for ``ctx``."""
     api = HttpApi(ctx.registry, prefix, debug=ctx.options.debug)
     factory = JsonRpcWebsocketFactory(ctx.registry, ctx.connections, ctx.reactor)
-    upgrade = WebSocketResource(factory)
 
     @api.app.route(api.route_path("/websocket"), branch=False)
     def websocket(request: IRequest) -> Any:
         if not ctx.connections.has_room_for_websocket():
             error = ApiError("Maximum number of open websockets reached", 503)
             return write_json(request, 503, error_body(error))
-        return upgrade
+        return factory.upgrade(getattr(request, "moontwist_user", None), client_ip(request))
 
-    site = ApiSite(api.build())
+    _add_bridge(ctx, api)
+    site = ApiSite(_guarded(ctx, api.build(), api.prefix))
     site.access_log = ctx.options.verbose
     site.displayTracebacks = False
     return site
+
+
+def _add_bridge(ctx: ServerContext, api: HttpApi) -> None:
+    """``/klippysocket``: refused while Klippy is away, closed when it shuts down."""
+    klippy = ctx.components.get("klippy")
+    if klippy is None:
+        return
+    factory = BridgeFactory(ctx.reactor, lambda: klippy.socket_path, DEFAULT_SEND_LIMIT)
+    upgrade = WebSocketResource(factory)
+    ctx.events.on("klippy_shutdown", lambda *_: factory.close_all("Klippy shutdown"))
+    ctx.events.on("server_stopping", lambda *_: factory.close_all("Server shutdown"))
+
+    @api.app.route(api.route_path("/klippysocket"), branch=False)
+    def klippysocket(request: IRequest) -> Any:
+        if not klippy.connected:
+            return write_json(request, 503, error_body(ApiError("Klippy connection not available", 503)))
+        return upgrade
+
+
+def _guarded(ctx: ServerContext, root: Any, prefix: str) -> Any:
+    """Every request passes authorization first (the service is always part of a daemon)."""
+    authorization = ctx.components.get("authorization")
+    return HttpGuard(authorization, ctx.registry, prefix).wrap(root) if authorization is not None else root

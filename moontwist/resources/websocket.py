@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionRequest
 
@@ -48,9 +49,12 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
     budget: SendBudget | None = None
     ip: str | None = None
     user: dict[str, Any] | None = None
+    # Set when the HTTP side already established the client's address and user.
+    identified = False
 
     def onConnect(self, request: ConnectionRequest) -> None:
-        self.ip = self.factory.client_ip(self, request)
+        if not self.identified:
+            self.ip = self.factory.client_ip(self, request)
 
     def onOpen(self) -> None:
         factory = self.factory
@@ -79,17 +83,21 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
 
     def connectionLost(self, reason: Any) -> None:
         super().connectionLost(reason)
-        # Autobahn leaves the close-handshake timer running on a dead connection.
-        for name in ("closeHandshakeTimeoutCall", "openHandshakeTimeoutCall"):
-            call = getattr(self, name, None)
-            if call is not None and call.active():
-                call.cancel()
-            setattr(self, name, None)
+        cancel_leftover_timers(self)
 
     def onClose(self, wasClean: bool, code: int, reason: str) -> None:
         if self.session is not None:
             session, self.session = self.session, None
             session.closed()
+
+
+def cancel_leftover_timers(protocol: WebSocketServerProtocol) -> None:
+    """Autobahn leaves the handshake timers running on a dead connection."""
+    for name in ("closeHandshakeTimeoutCall", "openHandshakeTimeoutCall"):
+        call = getattr(protocol, name, None)
+        if call is not None and call.active():
+            call.cancel()
+        setattr(protocol, name, None)
 
 
 class ReactorTimer:
@@ -129,6 +137,22 @@ class JsonRpcWebsocketFactory(WebSocketServerFactory):
             openHandshakeTimeout=HANDSHAKE_TIMEOUT,
             failByDrop=False,
         )
+
+    def upgrade(self, user: dict[str, Any] | None, ip: str | None) -> WebSocketResource:
+        """The upgrade resource for one request whose caller is ``user`` at ``ip``."""
+        return WebSocketResource(_Identified(self, user, ip))
+
+
+class _Identified:
+    """Builds one upgrade's protocol with the identity the HTTP side found."""
+
+    def __init__(self, factory: JsonRpcWebsocketFactory, user: dict[str, Any] | None, ip: str | None) -> None:
+        self._factory, self._user, self._ip = factory, user, ip
+
+    def buildProtocol(self, address: Any) -> JsonRpcWebsocketProtocol:
+        protocol: JsonRpcWebsocketProtocol = self._factory.buildProtocol(address)
+        protocol.user, protocol.ip, protocol.identified = self._user, self._ip, True
+        return protocol
 
 
 def _peer_ip(protocol: WebSocketServerProtocol, request: ConnectionRequest) -> str | None:

@@ -28,6 +28,7 @@ class ServerService(Service):
 
     def stopService(self) -> "Deferred[None]":
         super().stopService()
+        self.ctx.events.emit("server_stopping")
         return Deferred.fromCoroutine(self.ctx.connections.close_all(self.ctx.reactor))
 
     @endpoint("server.info", "GET /server/info")
@@ -63,7 +64,7 @@ class ServerService(Service):
         reactor.callLater(0.1, reactor.stop)
         return "ok"
 
-    @endpoint("server.connection.identify", transports=PERSISTENT)
+    @endpoint("server.connection.identify", transports=PERSISTENT, auth_required=False)
     def identify(self, request: Request) -> dict[str, Any]:
         connection = request.connection
         assert connection is not None
@@ -77,6 +78,9 @@ class ServerService(Service):
         }
         if info["type"] not in CLIENT_TYPES:
             raise ApiError(f"Invalid Client Type: {info['type']}")
+        authorization = self.ctx.components.get("authorization")
+        if authorization is not None:
+            authorization.identify_connection(connection, request)
         if info["type"] == "agent":
             for other in self.ctx.connections:
                 other_info = getattr(other, "client_info", None) or {}

@@ -229,3 +229,14 @@ class HttpArgumentTests(TestCase):
         daemon = await start_daemon(self)
         code, body = await get_json(self, daemon.http_url + "/server/info?raw=%ff")
         self.assertEqual((code, body["error"]["message"]), (400, "Invalid UTF-8 in request arguments"))
+
+
+class ShutdownTests(TestCase):
+    async def test_stopping_the_daemon_closes_client_connections(self) -> None:
+        daemon = await start_daemon(self)
+        ws = await connect_websocket(self, daemon.ws_url)
+        unix = await connect_unix(self, daemon.unix_path)
+        await daemon.service.stopService()
+        self.assertEqual(await ws.closed, 1000)
+        await unix.closed
+        self.assertEqual(len(daemon.ctx.connections), 0)
