@@ -14,6 +14,7 @@ from moontwist.cli import resolve
 from moontwist.config import ConfigError, load_config
 from moontwist.context import Options, ServerContext
 from moontwist.resources.site import build_site
+from moontwist.services.authorization import AuthorizationService
 from moontwist.services.database import DatabaseService
 from moontwist.services.klippy import KlippyService
 from moontwist.services.listener import ListenerService
@@ -80,6 +81,7 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
         ctx.add_component(name, service)
 
     add("database", DatabaseService(ctx))
+    add("authorization", AuthorizationService(ctx))
     add("server", ServerService(ctx))
     add("machine", MachineService(ctx, log_file))
     add("proc_stats", ProcStatsService(ctx))

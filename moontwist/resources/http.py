@@ -34,6 +34,9 @@ HINTS: dict[str, Callable[[str], Any]] = {
 
 
 def client_ip(request: IRequest) -> str | None:
+    """The address the authorization guard worked out (proxies considered), else the peer."""
+    if hasattr(request, "moontwist_ip"):
+        return request.moontwist_ip  # type: ignore[no-any-return]
     return getattr(request.getClientAddress(), "host", None)
 
 
@@ -190,7 +193,8 @@ class HttpApi(Resource):
         return write_json(request, error.status, error_body(error, detail))
 
     def _jsonrpc(self, request: IRequest) -> Any:
-        dispatcher = JsonRpcDispatcher(self.registry.rpc_dispatch(Transport.HTTP, None, client_ip(request)))
+        dispatcher = JsonRpcDispatcher(self.registry.rpc_dispatch(
+            Transport.HTTP, None, client_ip(request), getattr(request, "moontwist_user", None)))
         body = request.content.read() if request.content is not None else b""
         return dispatcher.handle(body).addCallback(
             lambda reply: write_json(request, 200, reply or b"")

@@ -25,10 +25,16 @@ class ApiSite(Site):
     """
 
     access_log = False
+    # Every request passes it before reaching any resource (see resources/guard.py).
+    guard: HttpGuard | None = None
 
     def log(self, request: IRequest) -> None:
         if self.access_log:
             super().log(request)
+
+    def getResourceFor(self, request: IRequest) -> Any:
+        resource = super().getResourceFor(request)
+        return self.guard.wrap(resource) if self.guard is not None else resource
 
 
 def build_site(ctx: ServerContext, prefix: str = "") -> Site:
@@ -44,7 +50,10 @@ def build_site(ctx: ServerContext, prefix: str = "") -> Site:
         return factory.upgrade(getattr(request, "moontwist_user", None), client_ip(request))
 
     _add_bridge(ctx, api)
-    site = ApiSite(_guarded(ctx, api.build(), api.prefix))
+    site = ApiSite(api.build())
+    authorization = ctx.components.get("authorization")
+    if authorization is not None:
+        site.guard = HttpGuard(authorization, ctx.registry, api.prefix)
     site.access_log = ctx.options.verbose
     site.displayTracebacks = False
     return site
@@ -65,9 +74,3 @@ def _add_bridge(ctx: ServerContext, api: HttpApi) -> None:
         if not klippy.connected:
             return write_json(request, 503, error_body(ApiError("Klippy connection not available", 503)))
         return upgrade
-
-
-def _guarded(ctx: ServerContext, root: Any, prefix: str) -> Any:
-    """Every request passes authorization first (the service is always part of a daemon)."""
-    authorization = ctx.components.get("authorization")
-    return HttpGuard(authorization, ctx.registry, prefix).wrap(root) if authorization is not None else root

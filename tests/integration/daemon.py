@@ -13,7 +13,14 @@ from moontwist.app import build
 from moontwist.context import Options, ServerContext
 from moontwist.services.ordered import OrderedMultiService
 
+# Loopback is trusted explicitly, as scripts/run's config does (nothing is trusted
+# implicitly). [server] comes last so that tests can append server options.
 BASE_CONFIG = """\
+[authorization]
+trusted_clients:
+    127.0.0.0/8
+    ::1/128
+
 [server]
 host: 127.0.0.1
 port: 0
