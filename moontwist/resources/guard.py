@@ -1,32 +1,38 @@
 """Authorization at the HTTP edge: every request passes here before any route.
 
-``HttpGuard.wrap`` puts the guard in front of the site's root resource, so
-every route — API endpoints, file downloads and uploads, the websocket
-upgrade, routes added later — is covered without opting in. Per request it:
+The site (``ApiSite.guard``) puts the guard in front of whatever resource a
+request resolves to, so every route — API endpoints, file downloads, the
+websocket upgrades, routes added later — is covered without opting in. For
+each request ``authenticate_http``:
 
 1. works out the client address (``trusted_proxies`` decide whether
    forwarding headers count) and stores it as ``request.moontwist_ip``;
 2. checks ``Origin``: allowed origins get CORS headers, same-origin requests
    pass, any other origin is refused (403) — the browser would hide the
    answer anyway, and refusing stops cross-site form posts from acting;
-3. answers ``OPTIONS`` preflights (204) without authentication;
+3. lets ``OPTIONS`` preflights through without authentication;
 4. authenticates (``AuthorizationService.authenticate``) and stores the user
    as ``request.moontwist_user``. Open routes (login, refresh, info, the
    welcome page, ``/server/jsonrpc`` whose methods are checked one by one,
-   the websocket upgrade whose connection is checked per call, thumbnails)
-   get an anonymous user instead of a 401.
+   the websocket upgrade whose calls are checked one by one, thumbnails) get
+   an anonymous user instead of a 401.
+
+A request is judged once: code that must decide before the body is read
+(streamed uploads) calls ``authenticate_http`` with the request line from
+the headers, and the guard then lets the rendered request through as judged.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import NOT_DONE_YET
-from twisted.logger import Logger
 
 from moontwist.api import Registry
 from moontwist.errors import ApiError
@@ -54,15 +60,29 @@ class HttpGuard:
     def wrap(self, resource: IResource) -> IResource:
         return GuardedResource(resource, self)
 
-    def render(self, request: IRequest, inner: IResource) -> Any:
+    def authenticate_http(self, request: IRequest, method: bytes, target: bytes) -> "Deferred[Any]":
+        """Judge ``request`` (``method`` and ``target`` from its request line).
+
+        Fires with the user (None: anonymous on an open route) after storing
+        it on the request, or fails with ApiError 401 (not authenticated) or
+        403 (origin not allowed).
+        """
         ip = self.client_ip(request)
         request.moontwist_ip = ip  # type: ignore[attr-defined]
         origin = _header(request, b"origin")
         if origin is not None and not self._origin_allowed(request, origin, ip):
-            return write_json(request, 403, error_body(ApiError("Origin not allowed", 403)))
-        if request.method == b"OPTIONS":
-            return self._preflight(request, origin)
-        outcome = self.auth.authenticate(self.credentials(request, ip), required=not self.is_open(request))
+            return fail(ApiError("Origin not allowed", 403))
+        if method == b"OPTIONS":
+            return self._judged(request, None)
+        path, _, query = target.partition(b"?")
+        required = not self.is_open(method, path)
+        outcome = self.auth.authenticate(self.credentials(request, ip, query), required)
+        return outcome.addCallback(lambda user: self._judged(request, user))
+
+    def render(self, request: IRequest, inner: IResource) -> Any:
+        if getattr(request, "moontwist_judged", False):
+            return inner.render(request)
+        outcome = self.authenticate_http(request, request.method, request.uri)
         if outcome.called:
             result = outcome.result
             outcome.addErrback(lambda _: None)
@@ -78,26 +98,26 @@ class HttpGuard:
         joined = b",".join(forwarded).decode("latin-1") if forwarded else None
         return client_address(peer, joined, _header(request, b"x-real-ip"), self.auth.proxies)
 
-    def credentials(self, request: IRequest, ip: str | None) -> Credentials:
+    def credentials(self, request: IRequest, ip: str | None, query: bytes) -> Credentials:
         """Moonraker's places: ``Authorization: Bearer``, else ``X-Access-Token`` or
         ``?access_token=``; ``?token=`` (oneshot); ``X-Api-Key``."""
         authorization = _header(request, b"authorization")
         if authorization is None:
-            token = _header(request, b"x-access-token") or _query(request, b"access_token")
+            token = _header(request, b"x-access-token") or _query_value(query, b"access_token")
         elif authorization.startswith("Bearer "):
             token = authorization[len("Bearer "):].strip()
         else:
             token = None
-        return Credentials(ip, token or None, _query(request, b"token") or None,
+        return Credentials(ip, token or None, _query_value(query, b"token") or None,
                            _header(request, b"x-api-key") or None)
 
-    def is_open(self, request: IRequest) -> bool:
+    def is_open(self, method: bytes, raw_path: bytes) -> bool:
         """Whether the route may be called without a user."""
-        raw_path = request.path.decode("utf-8", "replace")
-        if not raw_path.startswith(self.prefix):
+        text = raw_path.decode("utf-8", "replace")
+        if not text.startswith(self.prefix):
             return False
-        path = raw_path[len(self.prefix):] or "/"
-        verb = "GET" if request.method == b"HEAD" else request.method.decode("ascii", "replace")
+        path = text[len(self.prefix):] or "/"
+        verb = "GET" if method == b"HEAD" else method.decode("ascii", "replace")
         if (verb, path) in OPEN_ROUTES or (None, path) in OPEN_ROUTES:
             return True
         entry = self.registry.by_route(verb, path)
@@ -105,6 +125,11 @@ class HttpGuard:
             return not entry.auth_required
         return (verb == "GET" and path.startswith("/server/files/")
                 and unquote(path).lower().endswith(OPEN_FILE_SUFFIXES))
+
+    def _judged(self, request: IRequest, user: Any) -> "Deferred[Any]":
+        request.moontwist_user = user  # type: ignore[attr-defined]
+        request.moontwist_judged = True  # type: ignore[attr-defined]
+        return succeed(user)
 
     def _origin_allowed(self, request: IRequest, origin: str, ip: str | None) -> bool:
         if self.auth.cors.allows(origin):
@@ -116,22 +141,14 @@ class HttpGuard:
         log.warn("Refused request from {ip}: origin {origin} is not allowed", ip=ip, origin=origin)
         return False
 
-    def _preflight(self, request: IRequest, origin: str | None) -> bytes:
-        request.setResponseCode(204)
-        if origin is not None:
-            request.setHeader(b"access-control-allow-methods", ALLOW_METHODS)
-            request.setHeader(b"access-control-allow-headers", ALLOW_HEADERS)
-            if _header(request, b"access-control-request-private-network") == "true":
-                request.setHeader(b"access-control-allow-private-network", b"true")
-        return b""
-
     def _proceed(self, request: IRequest, inner: IResource, result: Any) -> Any:
         if isinstance(result, Failure):
             error = result.value if isinstance(result.value, ApiError) else ApiError("Internal Server Error", 500)
             if error.status == 500:
                 log.failure("Authentication failed unexpectedly", failure=result)
             return write_json(request, error.status, error_body(error))
-        request.moontwist_user = result  # type: ignore[attr-defined]
+        if request.method == b"OPTIONS":
+            return _preflight(request)
         return inner.render(request)
 
     def _proceed_later(self, result: Any, request: IRequest, inner: IResource, gone: list[bool]) -> None:
@@ -144,7 +161,7 @@ class HttpGuard:
 
 
 class GuardedResource(Resource):
-    """The site's root: the guard, then the resource it protects."""
+    """The guard, then the resource it protects."""
 
     isLeaf = True
 
@@ -157,17 +174,32 @@ class GuardedResource(Resource):
         return self._guard.render(request, self._inner)
 
 
+def _preflight(request: IRequest) -> bytes:
+    """Answer a CORS preflight: 204, with the CORS headers when the origin is allowed."""
+    request.setResponseCode(204)
+    if request.responseHeaders.hasHeader(b"access-control-allow-origin"):
+        request.setHeader(b"access-control-allow-methods", ALLOW_METHODS)
+        request.setHeader(b"access-control-allow-headers", ALLOW_HEADERS)
+        if _header(request, b"access-control-request-private-network") == "true":
+            request.setHeader(b"access-control-allow-private-network", b"true")
+    return b""
+
+
 def _header(request: IRequest, name: bytes) -> str | None:
     value = request.getHeader(name)
     return value.decode("latin-1") if value is not None else None
 
 
-def _query(request: IRequest, name: bytes) -> str | None:
-    values = (request.args or {}).get(name)
-    if not values:
+def _query_value(query: bytes, name: bytes) -> str | None:
+    """The last ``name=`` value of a raw query string (None if absent or not UTF-8)."""
+    found = None
+    for pair in query.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == name:
+            found = value
+    if found is None:
         return None
     try:
-        return str(values[-1].decode("utf-8"))
+        return unquote_to_bytes(found.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         return None
-
