@@ -8,7 +8,7 @@ import sys
 
 from twisted.internet.defer import Deferred
 from twisted.internet.task import react
-from twisted.logger import globalLogBeginner, textFileLogObserver
+from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
 
 from moontwist.simulator.printer import INITIAL_STATES, SimulatedPrinter
 
@@ -30,7 +30,7 @@ def main(reactor: object, argv: list[str]) -> Deferred[None]:
     printer = SimulatedPrinter(reactor, args.gcodes, args.speed, args.state, args.startup_delay)  # type: ignore[arg-type]
     listening = printer.listen(args.socket)
     reactor.addSystemEventTrigger("before", "shutdown", printer.stop)  # type: ignore[attr-defined]
-    print(f"Klippy simulator listening on {args.socket} (gcodes: {printer.gcodes_path})", file=sys.stderr)
+    Logger().info("Klippy simulator listening on {socket} (gcodes: {gcodes})", socket=args.socket, gcodes=printer.gcodes_path)
     forever: Deferred[None] = Deferred()
     listening.addErrback(forever.errback)
     return forever

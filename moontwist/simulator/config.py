@@ -219,9 +219,6 @@ class PrinterConfig:
         self._settings: dict[str, dict[str, Any]] = {}
         self._status: dict[str, Any] | None = None
 
-    def has_section(self, name: str) -> bool:
-        return name in self.raw
-
     def sections(self) -> list[str]:
         return list(self.raw)
 

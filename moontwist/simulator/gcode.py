@@ -43,9 +43,6 @@ class GCodeCommand:
         self.respond_info = dispatch.respond_info
         self.respond_raw = dispatch.respond_raw
 
-    def error(self, message: str) -> CommandError:
-        return CommandError(message)
-
     def raw_parameters(self) -> str:
         """The text after the command word, as M117/M118/M23 see it."""
         command, line = self.command, self.commandline

@@ -55,7 +55,6 @@ class KlippyHost:
         timers: Timers,
         world: World,
         printer_cfg: str,
-        gcodes_path: str,
         info: dict[str, Any],
         on_exit: Callable[[KlippyHost, str], None],
     ):
@@ -63,7 +62,6 @@ class KlippyHost:
         self.world = world
         self.speed = world.speed
         self.printer_cfg = printer_cfg
-        self.gcodes_path = gcodes_path
         self.info = info
         self.software_version: str = info["software_version"]
         self._on_exit = on_exit

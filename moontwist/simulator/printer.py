@@ -83,7 +83,6 @@ class SimulatedPrinter:
             "cpu_info": _cpu_info(),
         }
         self.host: KlippyHost | None = None
-        self.restarts = 0
 
     @property
     def state(self) -> str:
@@ -114,7 +113,7 @@ class SimulatedPrinter:
 
     def _start_host(self, initial_state: str) -> None:
         timers = Timers(self.reactor, self._timers.monotonic())
-        self.host = KlippyHost(timers, self.world, self.printer_cfg, self.gcodes_path, self.info, self._host_exited)
+        self.host = KlippyHost(timers, self.world, self.printer_cfg, self.info, self._host_exited)
         self.host.start(initial_state, self.startup_delay)
 
     def _host_exited(self, host: KlippyHost, kind: str) -> None:
@@ -124,5 +123,4 @@ class SimulatedPrinter:
     def _restart(self, host: KlippyHost) -> None:
         host.disconnect()
         self.host = None
-        self.restarts += 1
         self._timers.call_later(RESTART_DOWNTIME, self._start_host, "startup")

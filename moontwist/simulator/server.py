@@ -88,6 +88,8 @@ class KlippyServerFactory(Factory):
     """Hands each new connection to the current host; refuses it while the
     host software is restarting (the socket is "down")."""
 
+    noisy = False
+
     def __init__(self, printer: SimulatedPrinter):
         self.printer = printer
 

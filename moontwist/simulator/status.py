@@ -29,10 +29,9 @@ _NO_CHANGES: frozenset[str] = frozenset()
 
 
 class _Subscription:
-    __slots__ = ("connection", "objects", "template", "signature")
+    __slots__ = ("objects", "template", "signature")
 
-    def __init__(self, connection: ClientConnection, objects: Objects, template: dict[str, Any]):
-        self.connection = connection
+    def __init__(self, objects: Objects, template: dict[str, Any]):
         self.objects = objects
         self.template = template
         self.signature: bytes | None = None
@@ -139,7 +138,7 @@ class QueryStatusHelper:
         def reply(params: dict[str, Any]) -> None:
             request.send(params)
             if subscribe:
-                self.subscriptions[connection] = _Subscription(connection, objects, template)
+                self.subscriptions[connection] = _Subscription(objects, template)
 
         return answered.addCallback(reply)
 

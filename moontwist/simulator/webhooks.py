@@ -50,12 +50,6 @@ class WebRequest:
     def get_str(self, item: str, default: Any = MISSING) -> Any:
         return self.get(item, default, (str,))
 
-    def get_int(self, item: str, default: Any = MISSING) -> Any:
-        return self.get(item, default, (int,))
-
-    def get_float(self, item: str, default: Any = MISSING) -> Any:
-        return float(self.get(item, default, (int, float)))
-
     def get_dict(self, item: str, default: Any = MISSING) -> Any:
         return self.get(item, default, (dict,))
 
