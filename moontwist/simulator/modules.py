@@ -22,7 +22,8 @@ from moontwist.simulator.peripherals import (
     PrinterFan,
     SystemStats,
 )
-from moontwist.simulator.printjob import PauseResume, PrintStats, VirtualSD
+from moontwist.simulator.print_stats import PrintStats
+from moontwist.simulator.printjob import PauseResume, VirtualSD
 from moontwist.simulator.toolhead import MotionReport, ToolHead, ToolHeadCommands
 
 if TYPE_CHECKING:
