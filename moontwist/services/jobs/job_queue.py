@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 
 from moontwist.api import Request, endpoint
@@ -89,8 +89,11 @@ class JobQueueService(Service):
     # The queue's operations (API, remote methods, other services).
 
     def queue_jobs(self, filenames: list[str], reset: bool = False, user: str | None = None,
-                   check_exists: bool = True) -> None:
-        """Append ``filenames``; if any of them does not exist, nothing changes."""
+                   check_exists: bool = True) -> "Deferred[bool]":
+        """Append ``filenames``; if any of them does not exist, nothing changes.
+
+        This and the other operations fire once the queue is stored (False if that failed).
+        """
         if check_exists:
             for filename in filenames:
                 if not self.files.exists(filename):
@@ -103,38 +106,37 @@ class JobQueueService(Service):
             self.jobs.append(QueuedJob(filename.lstrip("/"), job_id, now, user))
         if self.automatic_transition and not self.pause_requested and self._printer_busy():
             self.state = QueueState.READY
-        self._changed("jobs_added")
+        return self._changed("jobs_added")
 
-    def delete_jobs(self, job_ids: list[str] | None) -> None:
+    def delete_jobs(self, job_ids: list[str] | None) -> "Deferred[bool]":
         """Remove the jobs named (unknown ids are ignored), or all with None."""
         before = len(self.jobs)
         self.jobs = [] if job_ids is None else [job for job in self.jobs if job.job_id not in job_ids]
-        if len(self.jobs) != before:
-            self._changed("jobs_removed")
+        if len(self.jobs) == before:
+            return succeed(True)
+        return self._changed("jobs_removed")
 
-    def pause(self) -> None:
+    def pause(self) -> "Deferred[bool]":
         self._cancel_pending_load()
         self.pause_requested = True
-        self._set_state(QueueState.PAUSED)
+        return self._set_state(QueueState.PAUSED)
 
-    def start(self) -> None:
+    def start(self) -> "Deferred[bool]":
         if self.state in (QueueState.LOADING, QueueState.STARTING):
-            return
+            return succeed(True)
         self.pause_requested = False
         if not self.jobs:
-            self._set_state(QueueState.PAUSED)
-        elif self._can_print():
-            self._set_state(QueueState.LOADING)
+            return self._set_state(QueueState.PAUSED)
+        if self._can_print():
             self._schedule_load(START_DELAY, with_transition=False)
-        else:
-            self._set_state(QueueState.READY if self.automatic_transition else QueueState.PAUSED)
+            return self._set_state(QueueState.LOADING)
+        return self._set_state(QueueState.READY if self.automatic_transition else QueueState.PAUSED)
 
-    def jump(self, job_id: str) -> None:
+    def jump(self, job_id: str) -> "Deferred[bool]":
         for index, job in enumerate(self.jobs):
             if job.job_id == job_id:
                 self.jobs.insert(0, self.jobs.pop(index))
-                self._save()
-                return
+                return self._save()
         raise ApiError(f"Invalid job id: {job_id}")
 
     def status(self) -> dict[str, Any]:
@@ -204,18 +206,22 @@ class JobQueueService(Service):
 
     # Keeping and telling.
 
-    def _set_state(self, state: QueueState) -> None:
-        if state is not self.state:
-            self.state = state
-            self._changed("state_changed")
+    def _set_state(self, state: QueueState) -> "Deferred[bool]":
+        if state is self.state:
+            return succeed(True)
+        self.state = state
+        return self._changed("state_changed")
 
-    def _changed(self, action: str) -> None:
-        self._save()
+    def _changed(self, action: str) -> "Deferred[bool]":
         self.ctx.reactor.callLater(NOTIFY_DELAY, self._notify, action)
+        return self._save()
 
-    def _save(self) -> None:
-        self.records.save(self.jobs, self.state).addErrback(
-            lambda failure: log.warn("Could not save the job queue: {error}", error=failure.getErrorMessage()))
+    def _save(self) -> "Deferred[bool]":
+        def failed(failure: Any) -> bool:
+            log.warn("Could not save the job queue: {error}", error=failure.getErrorMessage())
+            return False
+
+        return self.records.save(self.jobs, self.state).addCallbacks(lambda _: True, failed)
 
     def _notify(self, action: str) -> None:
         status = self.status()
@@ -225,38 +231,37 @@ class JobQueueService(Service):
 
     # API.
 
+    async def _stored_status(self, saved: "Deferred[bool]") -> dict[str, Any]:
+        """The queue's status once the change is on disk: a client never sees an unsaved queue."""
+        if not await saved:
+            raise ApiError("Could not save the job queue", 500)
+        return self.status()
+
     @endpoint("server.job_queue.status", "GET /server/job_queue/status")
     def api_status(self, request: Request) -> dict[str, Any]:
         return self.status()
 
     @endpoint("server.job_queue.post_job", "POST /server/job_queue/job")
-    def api_post_job(self, request: Request) -> dict[str, Any]:
+    async def api_post_job(self, request: Request) -> dict[str, Any]:
         filenames = request.get_list("filenames")
         if not all(isinstance(name, str) and name for name in filenames):
             raise ApiError("Invalid argument [filenames]: a list of file names")
         user = request.user.get("username") if request.user else None
-        self.queue_jobs(filenames, request.get_bool("reset", False), user)
-        return self.status()
+        return await self._stored_status(self.queue_jobs(filenames, request.get_bool("reset", False), user))
 
     @endpoint("server.job_queue.delete_job", "DELETE /server/job_queue/job")
-    def api_delete_job(self, request: Request) -> dict[str, Any]:
-        if request.get_bool("all", False):
-            self.delete_jobs(None)
-        else:
-            self.delete_jobs(request.get_list("job_ids"))
-        return self.status()
+    async def api_delete_job(self, request: Request) -> dict[str, Any]:
+        job_ids = None if request.get_bool("all", False) else request.get_list("job_ids")
+        return await self._stored_status(self.delete_jobs(job_ids))
 
     @endpoint("server.job_queue.pause", "POST /server/job_queue/pause")
-    def api_pause(self, request: Request) -> dict[str, Any]:
-        self.pause()
-        return self.status()
+    async def api_pause(self, request: Request) -> dict[str, Any]:
+        return await self._stored_status(self.pause())
 
     @endpoint("server.job_queue.start", "POST /server/job_queue/start")
-    def api_start(self, request: Request) -> dict[str, Any]:
-        self.start()
-        return self.status()
+    async def api_start(self, request: Request) -> dict[str, Any]:
+        return await self._stored_status(self.start())
 
     @endpoint("server.job_queue.jump", "POST /server/job_queue/jump")
-    def api_jump(self, request: Request) -> dict[str, Any]:
-        self.jump(request.get_str("job_id"))
-        return self.status()
+    async def api_jump(self, request: Request) -> dict[str, Any]:
+        return await self._stored_status(self.jump(request.get_str("job_id")))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet.defer import fail
+
 from moontwist.api import Request
 from moontwist.errors import ApiError
 from moontwist.services.jobs import JobQueueService
@@ -251,3 +253,12 @@ class StartupTests(QueueTestCase):
         self.connect()
         self.run_load(5)
         self.assertEqual(self.prints_sent(), [])
+
+
+class StorageFailureTests(QueueTestCase):
+    def test_a_change_that_cannot_be_stored_is_an_error(self) -> None:
+        self.start_queue()
+        self.patch(self.namespace, "insert", lambda key, value: fail(OSError("disk full")))
+        error = self.call_fails("server.job_queue.post_job", filenames=["a.gcode"])
+        self.assertEqual((error.status, error.message), (500, "Could not save the job queue"))
+        self.assertEqual(len(self.flushLoggedErrors()), 0)
