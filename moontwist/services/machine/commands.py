@@ -40,6 +40,7 @@ class _Collector(ProcessProtocol):
         self.out: list[bytes] = []
         self.err: list[bytes] = []
         self.done: Deferred[CommandResult] = Deferred()
+        self.timed_out: CommandError | None = None
 
     def connectionMade(self) -> None:
         assert self.transport is not None
@@ -54,15 +55,17 @@ class _Collector(ProcessProtocol):
         self.err.append(data)
 
     def processEnded(self, reason: Failure) -> None:
+        if self.timed_out is not None:
+            self.done.errback(self.timed_out)
+            return
         code = 0
         if reason.check(ProcessTerminated):
             value = reason.value
             code = value.exitCode if value.exitCode is not None else 128 + (value.signal or 0)
         elif not reason.check(ProcessDone):
             code = -1
-        if not self.done.called:
-            self.done.callback(CommandResult(b"".join(self.out).decode(errors="replace"),
-                                             b"".join(self.err).decode(errors="replace"), code))
+        self.done.callback(CommandResult(b"".join(self.out).decode(errors="replace"),
+                                         b"".join(self.err).decode(errors="replace"), code))
 
 
 def which(program: str) -> str | None:
@@ -77,16 +80,17 @@ def run(reactor: Any, argv: list[str], stdin: bytes | None = None,
         return fail(CommandError(f"Command not found: {argv[0]}"))
     collector = _Collector(stdin)
     try:
-        process = reactor.spawnProcess(collector, executable, [argv[0], *argv[1:]], env=None)
+        process = reactor.spawnProcess(collector, executable, list(argv), env=None)
     except OSError as error:
         return fail(CommandError(f"Unable to run {argv[0]}: {error}"))
 
     def kill() -> None:
+        """Fail once the killed process is gone, so none is left behind."""
         try:
             process.signalProcess("KILL")
         except ProcessExitedAlready:
             return
-        collector.done.errback(CommandError(f"{argv[0]} timed out after {timeout:g} s"))
+        collector.timed_out = CommandError(f"{argv[0]} timed out after {timeout:g} s")
 
     timer = reactor.callLater(timeout, kill)
 
