@@ -128,8 +128,8 @@ class ErrorStateTests(SimulatorTestCase):
         self.assertEqual((info["state"], info["state_message"]), ("error", MESSAGE_MCU_CONNECT_ERROR))
         self.assertEqual(self.client.error(self.run_script("M104 S200")), MESSAGE_MCU_CONNECT_ERROR)
 
-    def test_a_restart_recovers_from_the_error_state(self) -> None:
-        self.run_script("FIRMWARE_RESTART")
+    def test_a_firmware_restart_request_recovers_from_the_error_state(self) -> None:
+        self.assertEqual(self.client.result(self.client.request("gcode/firmware_restart")), {})
         self.advance(0.25 + RESTART_DOWNTIME + self.printer.startup_delay)
         client = FakeClient(self.printer)
         self.assertEqual(client.result(client.request("info"))["state"], "ready")
