@@ -122,7 +122,7 @@ class WebsocketTransportTests(TestCase):
         client.sendMessage(b'[{"jsonrpc":"2.0","method":"server.info","id":1},'
                            b'{"jsonrpc":"2.0","method":"nope","id":2}]')
         await deferLater(reactor, 0.2, lambda: None)
-        batch = client.raw[-1]
+        batch = [message for message in client.raw if isinstance(message, list)][-1]
         self.assertEqual([m["id"] for m in batch], [1, 2])
         self.assertEqual(batch[1]["error"]["code"], -32601)
 
