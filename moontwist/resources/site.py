@@ -10,10 +10,12 @@ from twisted.web.server import Site
 
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
+from moontwist.resources.files import install_file_routes
 from moontwist.resources.guard import HttpGuard
 from moontwist.resources.http import HttpApi, client_ip, error_body, write_json
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT
 from moontwist.resources.bridge import BridgeFactory
+from moontwist.resources.octoprint import install_octoprint_routes
 from moontwist.resources.websocket import JsonRpcWebsocketFactory
 
 
@@ -50,7 +52,8 @@ def build_site(ctx: ServerContext, prefix: str = "") -> Site:
         return factory.upgrade(getattr(request, "moontwist_user", None), client_ip(request))
 
     _add_bridge(ctx, api)
-    site = ApiSite(api.build())
+    install_octoprint_routes(ctx, api)
+    site = ApiSite(api.build(), requestFactory=install_file_routes(ctx, api))
     authorization = ctx.components.get("authorization")
     if authorization is not None:
         site.guard = HttpGuard(authorization, ctx.registry, api.prefix)

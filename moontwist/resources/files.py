@@ -1,0 +1,111 @@
+"""The HTTP-only file routes: upload, download, delete, and the two log files.
+
+Uploads arrive through ``UploadRequest`` (see ``upload_request``): by the time
+the route runs, the file part is streaming or streamed to a temp file, and the
+route hands it to ``server.files.upload``. The answer is Moonraker's: 201,
+the result object itself (not under ``result``) and a ``Location`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+
+from moontwist.api import Request, Transport
+from moontwist.context import ServerContext
+from moontwist.errors import ApiError
+from moontwist.protocols import jsoncodec
+from moontwist.resources.downloads import serve_file
+from moontwist.resources.http import HttpApi, client_ip, error_body, query_args, write_json
+from moontwist.resources.upload_request import UploadGate, UploadRequest, request_factory
+from moontwist.services.files.uploads import UPLOAD_ARGUMENT
+
+UPLOAD_PATHS = ("/server/files/upload",)
+OCTOPRINT_UPLOAD_PATHS = ("/api/files/local",)
+LOG_FILES = ("klippy.log", "moonraker.log")
+
+
+class FileRoutes:
+    """Adds the file routes to an ``HttpApi``; ``request_factory`` streams their uploads."""
+
+    def __init__(self, api: HttpApi, ctx: ServerContext) -> None:
+        self.api = api
+        self.ctx = ctx
+        self.files = ctx.component("file_manager")
+        paths = UPLOAD_PATHS + (OCTOPRINT_UPLOAD_PATHS if "octoprint_compat" in ctx.components else ())
+        self.upload_paths = [api.route_path(path) for path in paths]
+        self.gate = UploadGate({path.encode() for path in self.upload_paths}, self.files.max_upload_size,
+                               self.files.open_incoming, ctx.reactor)
+
+    @property
+    def request_factory(self) -> Callable[..., UploadRequest]:
+        return request_factory(self.gate)
+
+    def install(self) -> None:
+        app = self.api.app
+        for path in self.upload_paths:
+            app.route(path, methods=["POST"], branch=False, endpoint=f"upload {path}")(self.upload)
+        for name in LOG_FILES:
+            app.route(self.api.route_path(f"/server/files/{name}"), methods=["GET", "HEAD"], branch=False,
+                      endpoint=f"log {name}")(lambda request, name=name: self.log_file(request, name))
+        app.route(self.api.route_path("/server/files/<string:root>/<path:filename>"),
+                  methods=["GET", "HEAD", "DELETE"], branch=False, endpoint="file")(self.file)
+
+    def _error(self, request: IRequest, error: Exception) -> bytes:
+        return self.api.render_error(request, Failure(error))
+
+    async def upload(self, request: IRequest) -> bytes:
+        stream = getattr(request, "upload", None)
+        try:
+            if stream is None:
+                raise ApiError("Upload must be a multipart/form-data request with a boundary")
+            received = await stream.received()
+            args = query_args(request)
+            args.update(stream.fields)
+            args[UPLOAD_ARGUMENT] = received
+            result = await self._run("server.files.upload", args, request)
+        except ApiError as error:
+            return self._error(request, error)
+        item = result["item"]
+        scheme = "https" if request.isSecure() else "http"
+        host = (request.getHeader(b"host") or b"localhost").decode("latin-1")
+        where = self.api.route_path(f"/server/files/{item['root']}/{quote(item['path'])}")
+        request.setHeader(b"location", f"{scheme}://{host}{where}".encode())
+        return write_json(request, 201, jsoncodec.encode(result))
+
+    async def _run(self, method: str, args: dict[str, Any], request: IRequest) -> Any:
+        entry = self.ctx.registry.by_method(method)
+        assert entry is not None
+        api_request = Request(method, args, Transport.HTTP, None, client_ip(request),
+                              getattr(request, "moontwist_user", None), request.method.decode())
+        return await self.ctx.registry.run(entry, api_request)
+
+    async def file(self, request: IRequest, root: str, filename: str) -> Any:
+        try:
+            if request.method == b"DELETE":
+                result = await self._run("server.files.delete_file", {"path": f"{root}/{filename}"}, request)
+                return write_json(request, 200, jsoncodec.encode({"result": result}))
+            return serve_file(request, self.files.download_path(root, filename))
+        except ApiError as error:
+            return self._error(request, error)
+        except OSError:
+            return self._error(request, ApiError(f"File {root}/{filename} does not exist", 404))
+
+    def log_file(self, request: IRequest, name: str) -> Any:
+        path = self.files.log_path(name)
+        if not path.is_file():
+            return write_json(request, 404, error_body(ApiError(f"File {name} does not exist", 404)))
+        return serve_file(request, path)
+
+
+def install_file_routes(ctx: ServerContext, api: HttpApi) -> Callable[..., UploadRequest] | None:
+    """Add the file routes; the ``Site.requestFactory`` that streams uploads (None without files)."""
+    if "file_manager" not in ctx.components:
+        return None
+    routes = FileRoutes(api, ctx)
+    routes.install()
+    return routes.request_factory

@@ -1,0 +1,137 @@
+"""OctoPrint's API, as much as slicers need to upload and print (``[octoprint_compat]``).
+
+Served over HTTP only and answered unwrapped, as OctoPrint does; uploads to
+``/api/files/local`` are the file manager's uploads. Printer state comes from
+Klippy when there is a Klippy service and it is connected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application.service import Service
+
+from moontwist import __version__
+from moontwist.api import Request, Transport, endpoint
+from moontwist.context import ServerContext
+from moontwist.errors import ApiError
+
+SERVER_VERSION = "1.5.0"
+PRINT_STATES = {"standby": "Operational", "printing": "Printing", "paused": "Paused", "complete": "Operational"}
+
+
+def _printer_state(klippy: Any) -> str:
+    """OctoPrint's state text from Klippy's state and ``print_stats.state``."""
+    if klippy is None or klippy.state in ("disconnected", "startup"):
+        return "Offline"
+    if klippy.state != "ready":
+        return "Error"
+    stats = klippy.status.get("print_stats") or {}
+    return PRINT_STATES.get(stats.get("state", "standby"), "Error")
+
+
+class OctoPrintCompat(Service):
+    """The ``/api/...`` endpoints slicers call before and after uploading."""
+
+    name = "octoprint_compat"
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        section = ctx.config.section("octoprint_compat")
+        self.enable_ufp = section.get_bool("enable_ufp", True)
+        self.webcam = {
+            "flipH": section.get_bool("flip_h", False),
+            "flipV": section.get_bool("flip_v", False),
+            "rotate90": section.get_bool("rotate_90", False),
+            "streamUrl": section.get_str("stream_url", "/webcam/?action=stream"),
+            "webcamEnabled": section.get_bool("webcam_enabled", True),
+        }
+
+    @property
+    def klippy(self) -> Any:
+        return self.ctx.components.get("klippy")
+
+    def startService(self) -> None:
+        super().startService()
+        if self.klippy is not None:
+            self.klippy.subscribe(self, {"print_stats": ["state"]}).addErrback(lambda _: None)
+
+    @endpoint("octoprint.version", transports=Transport.HTTP)
+    def version(self, request: Request) -> dict[str, Any]:
+        return {"server": SERVER_VERSION, "api": "0.1", "text": f"OctoPrint (Moonraker v{__version__}-moontwist)"}
+
+    @endpoint("octoprint.server", transports=Transport.HTTP)
+    def server(self, request: Request) -> dict[str, Any]:
+        return {"server": SERVER_VERSION, "safemode": "settings"}
+
+    @endpoint("octoprint.login", transports=Transport.HTTP)
+    def login(self, request: Request) -> dict[str, Any]:
+        return {"_is_external_client": False, "_login_mechanism": "apikey", "name": "_api", "active": True,
+                "user": True, "admin": True, "apikey": None, "permissions": [], "groups": ["admins", "users"]}
+
+    @endpoint("octoprint.settings", transports=Transport.HTTP)
+    def settings(self, request: Request) -> dict[str, Any]:
+        return {
+            "plugins": {"UltimakerFormatPackage": {
+                "align_inline_thumbnail": False, "inline_thumbnail": False,
+                "inline_thumbnail_align_value": "left", "inline_thumbnail_scale_value": "50",
+                "installed": self.enable_ufp, "installed_version": "0.2.2",
+                "scale_inline_thumbnail": False, "state_panel_thumbnail": True,
+            }},
+            "feature": {"sdSupport": False, "temperatureGraph": False},
+            "webcam": dict(self.webcam),
+        }
+
+    @endpoint("octoprint.job", transports=Transport.HTTP)
+    def job(self, request: Request) -> dict[str, Any]:
+        return {
+            "job": {"file": {"name": None}, "estimatedPrintTime": None, "filament": {"length": None}, "user": None},
+            "progress": {"completion": None, "filepos": None, "printTime": None, "printTimeLeft": None,
+                         "printTimeOrigin": None},
+            "state": _printer_state(self.klippy),
+        }
+
+    @endpoint("octoprint.printer", transports=Transport.HTTP)
+    async def printer(self, request: Request) -> dict[str, Any]:
+        state = _printer_state(self.klippy)
+        return {
+            "temperature": await self._temperatures() if state not in ("Offline", "Error") else {},
+            "state": {"text": state, "flags": {
+                "operational": state not in ("Error", "Offline"), "paused": state == "Paused",
+                "printing": state == "Printing", "cancelling": False, "pausing": False,
+                "error": state == "Error", "ready": state == "Operational",
+                "closedOrError": state in ("Error", "Offline"),
+            }},
+        }
+
+    async def _temperatures(self) -> dict[str, Any]:
+        """``tool0``, ``tool1``... for extruders, ``bed`` for the bed, as Klippy reports them now."""
+        heaters = await self.klippy.query({"heaters": ["available_heaters"]})
+        names = (heaters["status"].get("heaters") or {}).get("available_heaters") or []
+        wanted = [name for name in names if name == "heater_bed" or name.startswith("extruder")]
+        answer = await self.klippy.query({name: ["temperature", "target"] for name in wanted})
+        temperatures = {}
+        for name in wanted:
+            values = answer["status"].get(name) or {}
+            key = "bed" if name == "heater_bed" else "tool" + (name[len("extruder"):] or "0")
+            temperatures[key] = {"actual": round(values.get("temperature", 0.0), 2), "offset": 0,
+                                 "target": values.get("target", 0.0)}
+        return temperatures
+
+    @endpoint("octoprint.printer.command", transports=Transport.HTTP)
+    async def command(self, request: Request) -> dict[str, Any]:
+        commands = request.get_list("commands")
+        if not all(isinstance(command, str) for command in commands):
+            raise ApiError("Argument 'commands' must be a list of G-code commands")
+        if self.klippy is None:
+            raise ApiError("Klippy Host not connected", 503)
+        if commands:
+            await self.klippy.run_gcode("\n".join(commands))
+        return {}
+
+    @endpoint("octoprint.printerprofiles", transports=Transport.HTTP)
+    def printer_profiles(self, request: Request) -> dict[str, Any]:
+        return {"profiles": {"_default": {
+            "id": "_default", "name": "Default", "color": "default", "model": "Default", "default": True,
+            "current": True, "heatedBed": True, "heatedChamber": False,
+        }}}
