@@ -17,9 +17,9 @@ each request ``authenticate_http``:
    the websocket upgrade whose calls are checked one by one, thumbnails) get
    an anonymous user instead of a 401.
 
-A request is judged once: code that must decide before the body is read
-(streamed uploads) calls ``authenticate_http`` with the request line from
-the headers, and the guard then lets the rendered request through as judged.
+Code that must decide before the body is read (streamed uploads) asks
+``refusal`` on the headers; it spends nothing (a oneshot token stays good
+for the real judgment before the route runs).
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ log = Logger()
 
 # (verb, path) pairs open without authentication besides open registry endpoints;
 # None as the verb means any.
-OPEN_ROUTES = {("GET", "/"), ("POST", "/server/jsonrpc"), (None, "/websocket")}
+OPEN_ROUTES = {("GET", "/"), ("POST", "/server/jsonrpc"), (None, "/websocket"),
+               # OctoPrint's version probes (slicers check them before sending their key).
+               ("GET", "/api/version"), ("GET", "/api/server")}
 OPEN_FILE_SUFFIXES = (".png", ".jpg")
 
 
@@ -67,21 +69,37 @@ class HttpGuard:
         it on the request, or fails with ApiError 401 (not authenticated) or
         403 (origin not allowed).
         """
+        return self._judge(request, method, target, spend=True).addCallback(
+            lambda user: self._judged(request, user))
+
+    def refusal(self, request: IRequest, method: bytes, target: bytes) -> ApiError | None:
+        """Judge on the headers alone, spending and logging nothing unless refusing.
+
+        For code that must decide before the body is read (streamed uploads):
+        the error to answer at once, or None to go on — the guard then judges
+        the request for real before any route runs.
+        """
+        outcome = self._judge(request, method, target, spend=False)
+        result = outcome.result if outcome.called else None
+        outcome.addErrback(lambda _: None)
+        if not isinstance(result, Failure):
+            return None
+        error = result.value if isinstance(result.value, ApiError) else ApiError("Internal Server Error", 500)
+        return self.auth.refused(_client(request), f"{error.message} (before the body)", error.message, error.status)
+
+    def _judge(self, request: IRequest, method: bytes, target: bytes, spend: bool) -> "Deferred[Any]":
         ip = self.client_ip(request)
         request.moontwist_ip = ip  # type: ignore[attr-defined]
         origin = _header(request, b"origin")
         if origin is not None and not self._origin_allowed(request, origin, ip):
             return fail(ApiError("Origin not allowed", 403))
         if method == b"OPTIONS":
-            return self._judged(request, None)
+            return succeed(None)
         path, _, query = target.partition(b"?")
         required = not self.is_open(method, path)
-        outcome = self.auth.authenticate(self.credentials(request, ip, query), required)
-        return outcome.addCallback(lambda user: self._judged(request, user))
+        return self.auth.authenticate(self.credentials(request, ip, query), required, spend)
 
     def render(self, request: IRequest, inner: IResource) -> Any:
-        if getattr(request, "moontwist_judged", False):
-            return inner.render(request)
         outcome = self.authenticate_http(request, request.method, request.uri)
         if outcome.called:
             result = outcome.result
@@ -126,10 +144,9 @@ class HttpGuard:
         return (verb == "GET" and path.startswith("/server/files/")
                 and unquote(path).lower().endswith(OPEN_FILE_SUFFIXES))
 
-    def _judged(self, request: IRequest, user: Any) -> "Deferred[Any]":
+    def _judged(self, request: IRequest, user: Any) -> Any:
         request.moontwist_user = user  # type: ignore[attr-defined]
-        request.moontwist_judged = True  # type: ignore[attr-defined]
-        return succeed(user)
+        return user
 
     def _origin_allowed(self, request: IRequest, origin: str, ip: str | None) -> bool:
         if self.auth.cors.allows(origin):
@@ -183,6 +200,10 @@ def _preflight(request: IRequest) -> bytes:
         if _header(request, b"access-control-request-private-network") == "true":
             request.setHeader(b"access-control-allow-private-network", b"true")
     return b""
+
+
+def _client(request: IRequest) -> str | None:
+    return getattr(request, "moontwist_ip", None)
 
 
 def _header(request: IRequest, name: bytes) -> str | None:

@@ -34,9 +34,9 @@ class OneshotTokens:
         self._tokens[token] = (user, ip, now + self._lifetime)
         return token
 
-    def redeem(self, token: str, ip: str | None) -> tuple[bool, dict[str, Any] | None, str]:
-        """``(accepted, user, reason)``: the token is spent either way."""
-        entry = self._tokens.pop(token, None)
+    def redeem(self, token: str, ip: str | None, spend: bool = True) -> tuple[bool, dict[str, Any] | None, str]:
+        """``(accepted, user, reason)``: the token is spent either way (unless not ``spend``)."""
+        entry = self._tokens.pop(token, None) if spend else self._tokens.get(token)
         if entry is None:
             return False, None, "Unknown or already used oneshot token"
         user, bound_ip, expires = entry

@@ -114,36 +114,44 @@ class AuthorizationService(Service):
 
     # -- authentication -----------------------------------------------------------
 
-    def authenticate(self, credentials: Credentials, required: bool = True) -> "Deferred[User | None]":
-        """The caller's user, None (anonymous, only when not ``required``) or ApiError 401."""
+    def authenticate(self, credentials: Credentials, required: bool = True,
+                     spend: bool = True) -> "Deferred[User | None]":
+        """The caller's user, None (anonymous, only when not ``required``) or ApiError 401.
+
+        With ``spend=False`` nothing is used up or logged: a oneshot token stays
+        valid, so a request can be judged early on its headers and again later.
+        """
         ip = credentials.ip
         failure: ApiError | None = None
+
+        def refuse(reason: str, message: str) -> ApiError:
+            return self.refused(ip, reason, message) if spend else ApiError(message, 401)
+
         if credentials.access_token:
             try:
                 return succeed(self.user_from_token(credentials.access_token, tokens.ACCESS))
             except tokens.TokenError as error:
-                failure = self.refused(ip, str(error), f"JWT Decode Error: {error}")
+                failure = refuse(str(error), f"JWT Decode Error: {error}")
         if credentials.oneshot_token:
-            accepted, user, reason = self.oneshot.redeem(credentials.oneshot_token, ip)
+            accepted, user, reason = self.oneshot.redeem(credentials.oneshot_token, ip, spend)
             if accepted:
                 return succeed(user)
-            failure = failure or self.refused(ip, reason, "Invalid oneshot token")
+            failure = failure or refuse(reason, "Invalid oneshot token")
         if credentials.api_key and self.enable_api_key:
             if self.api_key_matches(credentials.api_key):
                 return succeed(self.api_key_user())
-            failure = failure or self.refused(ip, "wrong API key", "Invalid API Key")
+            failure = failure or refuse("wrong API key", "Invalid API Key")
         if self.login_required():
             if not required:
                 return succeed(None)
-            return fail(failure or self.refused(ip, "no credentials, force_logins is on",
-                                                "Unauthorized, Force Logins Enabled"))
+            return fail(failure or refuse("no credentials, force_logins is on", "Unauthorized, Force Logins Enabled"))
 
         def decide(trusted: bool) -> User | None:
             if trusted:
                 return self.trusted_user()
             if not required:
                 return None
-            raise failure or self.refused(ip, "no credentials from an untrusted address", "Unauthorized")
+            raise failure or refuse("no credentials from an untrusted address", "Unauthorized")
 
         return self.trusted.is_trusted(ip).addCallback(decide)
 
