@@ -56,11 +56,11 @@ class OctoPrintCompat(Service):
         if self.klippy is not None:
             self.klippy.subscribe(self, {"print_stats": ["state"]}).addErrback(lambda _: None)
 
-    @endpoint("octoprint.version", transports=Transport.HTTP)
+    @endpoint("octoprint.version", transports=Transport.HTTP, auth_required=False)
     def version(self, request: Request) -> dict[str, Any]:
         return {"server": SERVER_VERSION, "api": "0.1", "text": f"OctoPrint (Moonraker v{__version__}-moontwist)"}
 
-    @endpoint("octoprint.server", transports=Transport.HTTP)
+    @endpoint("octoprint.server", transports=Transport.HTTP, auth_required=False)
     def server(self, request: Request) -> dict[str, Any]:
         return {"server": SERVER_VERSION, "safemode": "settings"}
 

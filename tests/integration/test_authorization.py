@@ -14,17 +14,20 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
+from moontwist.api import Transport
 from moontwist.errors import ApiError
 from moontwist.services.authorization.users import TRUSTED_USER
 from tests.integration.clients import connect_unix, connect_websocket, http_client
 from tests.integration.daemon import RunningDaemon, start_daemon
 
 SERVER = "[server]\nhost: 127.0.0.1\nport: 0\nssl_port: 0\n\n"
-UNTRUSTED = SERVER + "[authorization]\ncors_domains:\n    http://allowed.example\n    *.home\n"
+UNTRUSTED = (SERVER + "[octoprint_compat]\n\n"
+             "[authorization]\ncors_domains:\n    http://allowed.example\n    *.home\n")
 TRUSTED = SERVER + "[authorization]\ntrusted_clients:\n    127.0.0.0/8\n"
 FORCED = TRUSTED + "force_logins: True\n"
 # Every endpoint a client may call without a user. Adding one is a decision: add it here too.
-OPEN_METHODS = {"access.login", "access.refresh_jwt", "access.info", "server.connection.identify"}
+OPEN_METHODS = {"access.login", "access.refresh_jwt", "access.info", "server.connection.identify",
+                "octoprint.version", "octoprint.server"}
 REACHED = 418
 
 
@@ -86,10 +89,10 @@ class RegistryCoverageTests(TestCase):
         client = await connect_websocket(self, daemon.ws_url)
         for entry in daemon.ctx.registry.endpoints():
             reply = await client.call(entry.method, {})
-            if entry.method in OPEN_METHODS:
+            if reply["error"]["code"] == -32601:
+                self.assertFalse(entry.transports & Transport.WEBSOCKET, entry.method)
+            elif entry.method in OPEN_METHODS:
                 self.assertEqual(reply["error"]["code"], REACHED, entry.method)
-            elif "error" in reply and reply["error"]["code"] == -32601:
-                continue  # not served on websockets at all
             else:
                 self.assertEqual(reply["error"], {"code": -32602, "message": "Unauthorized"}, entry.method)
 
@@ -99,7 +102,10 @@ class RegistryCoverageTests(TestCase):
             payload = {"jsonrpc": "2.0", "method": entry.method, "params": {}, "id": 1}
             code, body, _ = await request(self, daemon, "POST", "/server/jsonrpc", body=payload)
             error = body["error"]
-            if error["code"] == -32601 or entry.method in OPEN_METHODS:
+            if error["code"] == -32601:
+                self.assertFalse(entry.transports & Transport.HTTP, entry.method)
+                continue
+            if entry.method in OPEN_METHODS:
                 continue
             self.assertEqual((code, error), (200, {"code": -32602, "message": "Unauthorized"}), entry.method)
 
@@ -107,14 +113,17 @@ class RegistryCoverageTests(TestCase):
         daemon = await self.start()
         for verb, path in [("GET", "/server/files/config/printer.cfg"), ("POST", "/server/files/upload"),
                            ("DELETE", "/server/files/gcodes/a.gcode"), ("GET", "/klippysocket"),
-                           ("GET", "/no/such/route")]:
+                           ("GET", "/server/files/moonraker.log"), ("POST", "/api/files/local"),
+                           ("GET", "/api/job"), ("POST", "/api/printer/command"), ("GET", "/no/such/route")]:
             code, body, _ = await request(self, daemon, verb, path)
             self.assertEqual((code, body["error"]["message"]), (401, "Unauthorized"), path)
 
-    async def test_thumbnails_stay_open(self) -> None:
+    async def test_thumbnails_and_octoprint_version_probes_stay_open(self) -> None:
         daemon = await self.start()
         code, _, _ = await request(self, daemon, "GET", "/server/files/gcodes/.thumbs/benchy.png")
-        self.assertNotEqual(code, 401)
+        self.assertEqual(code, 404)
+        for path in ("/api/version", "/api/server"):
+            self.assertEqual((await request(self, daemon, "GET", path))[0], REACHED, path)
 
 
 class TokenAttackTests(TestCase):
