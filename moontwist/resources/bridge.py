@@ -9,20 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
 from twisted.internet.endpoints import UNIXClientEndpoint, connectProtocol
 
 from moontwist.protocols.etx import ETXProtocol
 from moontwist.protocols.flow import SendBudget
-from moontwist.resources.websocket import (
-    HANDSHAKE_TIMEOUT,
-    MAX_MESSAGE_SIZE,
-    PING_INTERVAL,
-    PING_TIMEOUT,
-    ReactorTimer,
-    cancel_leftover_timers,
-)
+from moontwist.resources.websocket import BoundedWebsocketFactory, cancel_leftover_timers
 
 
 class KlippyLink(ETXProtocol):
@@ -81,25 +74,15 @@ class BridgeProtocol(WebSocketServerProtocol):
         cancel_leftover_timers(self)
 
 
-class BridgeFactory(WebSocketServerFactory):
+class BridgeFactory(BoundedWebsocketFactory):
     """Bridges to the Klippy socket ``socket_path()`` names at connect time."""
 
     protocol = BridgeProtocol
 
     def __init__(self, clock: Any, socket_path: Any, send_limit: int) -> None:
-        super().__init__(reactor=clock)
-        self._batched_timer = ReactorTimer(clock)
-        self.clock = clock
+        super().__init__(clock, send_limit)
         self.socket_path = socket_path
-        self.send_limit = send_limit
         self.bridges: set[BridgeProtocol] = set()
-        self.setProtocolOptions(
-            maxFramePayloadSize=MAX_MESSAGE_SIZE,
-            maxMessagePayloadSize=MAX_MESSAGE_SIZE,
-            autoPingInterval=PING_INTERVAL,
-            autoPingTimeout=PING_TIMEOUT,
-            openHandshakeTimeout=HANDSHAKE_TIMEOUT,
-        )
 
     def close_all(self, reason: str) -> None:
         """Close every bridge (Klippy shut down or restarted, or we are stopping)."""

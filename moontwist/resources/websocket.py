@@ -116,19 +116,15 @@ class ReactorTimer:
         return self._clock.callLater(delay, function, *args, **kwargs)
 
 
-class JsonRpcWebsocketFactory(WebSocketServerFactory):
-    """Holds what each websocket connection needs; bounded sizes and pings on."""
+class BoundedWebsocketFactory(WebSocketServerFactory):
+    """Our websocket settings: bounded message size, pings on, handshake timeout,
+    plain reactor timers, and a per-connection send budget."""
 
-    protocol = JsonRpcWebsocketProtocol
-
-    def __init__(self, registry: Registry, connections: ConnectionManager,
-                 clock: Any, client_ip: Any = None, send_limit: int = DEFAULT_SEND_LIMIT) -> None:
+    def __init__(self, clock: Any, send_limit: int = DEFAULT_SEND_LIMIT) -> None:
         super().__init__(reactor=clock)
         self._batched_timer = ReactorTimer(clock)
-        self.registry = registry
-        self.connections = connections
+        self.clock = clock
         self.send_limit = send_limit
-        self.client_ip = client_ip or _peer_ip
         self.setProtocolOptions(
             maxFramePayloadSize=MAX_MESSAGE_SIZE,
             maxMessagePayloadSize=MAX_MESSAGE_SIZE,
@@ -137,6 +133,19 @@ class JsonRpcWebsocketFactory(WebSocketServerFactory):
             openHandshakeTimeout=HANDSHAKE_TIMEOUT,
             failByDrop=False,
         )
+
+
+class JsonRpcWebsocketFactory(BoundedWebsocketFactory):
+    """Holds what each websocket connection needs; bounded sizes and pings on."""
+
+    protocol = JsonRpcWebsocketProtocol
+
+    def __init__(self, registry: Registry, connections: ConnectionManager,
+                 clock: Any, client_ip: Any = None, send_limit: int = DEFAULT_SEND_LIMIT) -> None:
+        super().__init__(clock, send_limit)
+        self.registry = registry
+        self.connections = connections
+        self.client_ip = client_ip or _peer_ip
 
     def upgrade(self, user: dict[str, Any] | None, ip: str | None) -> WebSocketResource:
         """The upgrade resource for one request whose caller is ``user`` at ``ip``."""
