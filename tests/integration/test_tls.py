@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
+from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -16,6 +18,7 @@ from twisted.trial.unittest import TestCase
 from moontwist.app import StartupError, build
 from moontwist.context import Options
 from tests.integration.certs import write_self_signed
+from tests.integration.clients import connect_unix
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir, start_daemon
 
 
@@ -36,19 +39,38 @@ class RawHttp(Protocol):
 
 
 class TLSTests(TestCase):
-    async def start_with_certificate(self) -> tuple[object, bytes]:
+    async def start_with_certificate(self, config: str = BASE_CONFIG) -> tuple[Any, bytes]:
         folder = short_temp_dir(self)
         cert_path, _ = write_self_signed(folder / "certs")
-        daemon = await start_daemon(self, BASE_CONFIG + f"ssl_certificate_path: {folder}/certs/moonraker.cert\n"
+        daemon = await start_daemon(self, config + f"ssl_certificate_path: {folder}/certs/moonraker.cert\n"
                                     f"ssl_key_path: {folder}/certs/moonraker.key\n")
         return daemon, cert_path.read_bytes()
 
-    async def https_get(self, port: int, pem: bytes, path: str) -> bytes:
+    async def https_get(self, port: int, pem: bytes, path: str, method: str = "GET", headers: str = "",
+                        body: bytes = b"") -> bytes:
         options = optionsForClientTLS("localhost", Certificate.loadPEM(pem))
         endpoint = SSL4ClientEndpoint(reactor, "127.0.0.1", port, options)
-        protocol = RawHttp(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+        head = (f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}"
+                f"Content-Length: {len(body)}\r\n\r\n")
+        protocol = RawHttp(head.encode() + body)
         await connectProtocol(endpoint, protocol)
         return await protocol.done
+
+    async def test_https_applies_the_same_authorization(self) -> None:
+        untrusted = BASE_CONFIG.replace("trusted_clients:\n    127.0.0.0/8\n    ::1/128\n", "")
+        self.assertNotEqual(untrusted, BASE_CONFIG)
+        daemon, pem = await self.start_with_certificate(untrusted)
+        port = daemon.port_of("https")
+        refused = await self.https_get(port, pem, "/server/info")
+        self.assertTrue(refused.startswith(b"HTTP/1.1 401"))
+        unix = await connect_unix(self, daemon.unix_path)
+        await unix.call("access.post_user", {"username": "alice", "password": "over-tls"})
+        login = await self.https_get(port, pem, "/access/login", "POST", "Content-Type: application/json\r\n",
+                                     b'{"username": "alice", "password": "over-tls"}')
+        self.assertTrue(login.startswith(b"HTTP/1.1 200"))
+        token = re.search(rb'"token":\s*"([^"]+)"', login).group(1).decode()  # type: ignore[union-attr]
+        allowed = await self.https_get(port, pem, "/server/info", headers=f"Authorization: Bearer {token}\r\n")
+        self.assertTrue(allowed.startswith(b"HTTP/1.1 200"))
 
     async def test_https_serves_server_info(self) -> None:
         daemon, pem = await self.start_with_certificate()
