@@ -29,6 +29,10 @@ class Sample:
     def broken(self, request: Request) -> None:
         raise KeyError("gone")
 
+    @endpoint("sample.whoami", "GET /sample/whoami", auth_required=False)
+    def whoami(self, request: Request) -> Any:
+        return request.user
+
 
 class RegistryTests(SynchronousTestCase):
     def setUp(self) -> None:
@@ -67,6 +71,24 @@ class RegistryTests(SynchronousTestCase):
         failure = self.failureResultOf(dispatch(RpcCall("sample.echo", {}, 1)), RpcError)
         self.assertEqual((failure.value.code, failure.value.message), (400, "No data for argument: value"))
         self.assertEqual(self.failureResultOf(dispatch(RpcCall("nope", {}, 1)), RpcError).value.code, -32601)
+
+    def test_endpoints_require_a_user_unless_declared_open(self) -> None:
+        self.assertTrue(self.registry.by_method("sample.echo").auth_required)
+        self.assertFalse(self.registry.by_method("sample.whoami").auth_required)
+
+    def test_rpc_dispatch_runs_as_the_connections_current_user(self) -> None:
+        class Connection:
+            connection_id = 1
+            transport = Transport.WEBSOCKET
+            user: Any = None
+
+        connection = Connection()
+        dispatch = self.registry.rpc_dispatch(Transport.WEBSOCKET, connection)  # type: ignore[arg-type]
+        self.assertIsNone(self.successResultOf(dispatch(RpcCall("sample.whoami", {}, 1))))
+        connection.user = {"username": "alice"}
+        self.assertEqual(self.successResultOf(dispatch(RpcCall("sample.whoami", {}, 2))), {"username": "alice"})
+        over_http = self.registry.rpc_dispatch(Transport.HTTP, None, "10.0.0.1", {"username": "bob"})
+        self.assertEqual(self.successResultOf(over_http(RpcCall("sample.whoami", {}, 3))), {"username": "bob"})
 
 
 class JsonRpcCodeTests(SynchronousTestCase):
