@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
@@ -62,11 +62,15 @@ def short_temp_dir(test: TestCase) -> Path:
     return path
 
 
-async def start_daemon(test: TestCase, config: str | None = BASE_CONFIG, **flags: Any) -> RunningDaemon:
+async def start_daemon(test: TestCase, config: str | None = BASE_CONFIG,
+                       prepare: Callable[[Path], None] | None = None, **flags: Any) -> RunningDaemon:
+    """Build and start the daemon; ``prepare`` fills the data folder first."""
     data_path = short_temp_dir(test)
     (data_path / "config").mkdir()
     if config is not None:
         (data_path / "config" / "moonraker.conf").write_text(config)
+    if prepare is not None:
+        prepare(data_path)
     options = Options(
         data_path=data_path,
         config_file=data_path / "config" / "moonraker.conf",
