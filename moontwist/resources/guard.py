@@ -3,7 +3,7 @@
 The site (``ApiSite.guard``) puts the guard in front of whatever resource a
 request resolves to, so every route — API endpoints, file downloads, the
 websocket upgrades, routes added later — is covered without opting in. For
-each request ``authenticate_http``:
+each request it:
 
 1. works out the client address (``trusted_proxies`` decide whether
    forwarding headers count) and stores it as ``request.moontwist_ip``;
@@ -58,19 +58,13 @@ class HttpGuard:
         self.auth = auth
         self.registry = registry
         self.prefix = prefix
+        self._wrapped: tuple[IResource, IResource] | None = None
 
     def wrap(self, resource: IResource) -> IResource:
-        return GuardedResource(resource, self)
-
-    def authenticate_http(self, request: IRequest, method: bytes, target: bytes) -> "Deferred[Any]":
-        """Judge ``request`` (``method`` and ``target`` from its request line).
-
-        Fires with the user (None: anonymous on an open route) after storing
-        it on the request, or fails with ApiError 401 (not authenticated) or
-        403 (origin not allowed).
-        """
-        return self._judge(request, method, target, spend=True).addCallback(
-            lambda user: self._judged(request, user))
+        """``resource`` behind the guard (the last one is kept: it is nearly always the root)."""
+        if self._wrapped is None or self._wrapped[0] is not resource:
+            self._wrapped = (resource, GuardedResource(resource, self))
+        return self._wrapped[1]
 
     def refusal(self, request: IRequest, method: bytes, target: bytes) -> ApiError | None:
         """Judge on the headers alone, spending and logging nothing unless refusing.
@@ -88,6 +82,7 @@ class HttpGuard:
         return self.auth.refused(_client(request), f"{error.message} (before the body)", error.message, error.status)
 
     def _judge(self, request: IRequest, method: bytes, target: bytes, spend: bool) -> "Deferred[Any]":
+        """The caller's user (None: anonymous on an open route), or ApiError 401 / 403 (origin)."""
         ip = self.client_ip(request)
         request.moontwist_ip = ip  # type: ignore[attr-defined]
         origin = _header(request, b"origin")
@@ -100,7 +95,7 @@ class HttpGuard:
         return self.auth.authenticate(self.credentials(request, ip, query), required, spend)
 
     def render(self, request: IRequest, inner: IResource) -> Any:
-        outcome = self.authenticate_http(request, request.method, request.uri)
+        outcome = self._judge(request, request.method, request.uri, spend=True)
         if outcome.called:
             result = outcome.result
             outcome.addErrback(lambda _: None)
@@ -112,6 +107,8 @@ class HttpGuard:
 
     def client_ip(self, request: IRequest) -> str | None:
         peer = getattr(request.getClientAddress(), "host", None)
+        if not self.auth.proxies.addresses and not self.auth.proxies.networks:
+            return peer
         forwarded = request.requestHeaders.getRawHeaders(b"x-forwarded-for")
         joined = b",".join(forwarded).decode("latin-1") if forwarded else None
         return client_address(peer, joined, _header(request, b"x-real-ip"), self.auth.proxies)
@@ -144,10 +141,6 @@ class HttpGuard:
         return (verb == "GET" and path.startswith("/server/files/")
                 and unquote(path).lower().endswith(OPEN_FILE_SUFFIXES))
 
-    def _judged(self, request: IRequest, user: Any) -> Any:
-        request.moontwist_user = user  # type: ignore[attr-defined]
-        return user
-
     def _origin_allowed(self, request: IRequest, origin: str, ip: str | None) -> bool:
         if self.auth.cors.allows(origin):
             request.setHeader(b"access-control-allow-origin", origin.encode("latin-1"))
@@ -164,6 +157,7 @@ class HttpGuard:
             if error.status == 500:
                 log.failure("Authentication failed unexpectedly", failure=result)
             return write_json(request, error.status, error_body(error))
+        request.moontwist_user = result  # type: ignore[attr-defined]
         if request.method == b"OPTIONS":
             return _preflight(request)
         return inner.render(request)
@@ -213,6 +207,8 @@ def _header(request: IRequest, name: bytes) -> str | None:
 
 def _query_value(query: bytes, name: bytes) -> str | None:
     """The last ``name=`` value of a raw query string (None if absent or not UTF-8)."""
+    if name not in query:
+        return None
     found = None
     for pair in query.split(b"&"):
         key, _, value = pair.partition(b"=")

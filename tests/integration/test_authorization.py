@@ -38,6 +38,10 @@ async def request(test: TestCase, daemon: RunningDaemon, verb: str, path: str,
     all_headers = {"Content-Type": "application/json", **(headers or {})} if data else (headers or {})
     response = await http_client(test).request(verb, daemon.http_url + path, headers=all_headers, data=data)
     text = await response.text()
+    if not getattr(test, "waits_for_closes", False):
+        # Let the server see the connections close before the daemon stops (a clean reactor).
+        test.waits_for_closes = True  # type: ignore[attr-defined]
+        test.addCleanup(deferLater, reactor, 0.05, lambda: None)
     return response.code, (json.loads(text) if text else None), response.headers
 
 

@@ -12,6 +12,7 @@ The client address is the TCP peer, except when the peer is one of the
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -38,8 +39,12 @@ PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
 ))
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_ip(text: str | None) -> IPAddress | None:
-    """An address, with IPv4-mapped IPv6 (``::ffff:a.b.c.d``) turned into IPv4; None if invalid."""
+    """An address, with IPv4-mapped IPv6 (``::ffff:a.b.c.d``) turned into IPv4; None if invalid.
+
+    Cached: every request parses its client's address, and clients repeat.
+    """
     if not text:
         return None
     try:
@@ -70,6 +75,7 @@ class AddressSet:
         self.networks: list[IPNetwork] = []
         self.hostnames: set[str] = set()
         self._allow_hostnames = allow_hostnames
+        self._answers: dict[IPAddress, bool] = {}
         for entry in entries:
             self._add(option, entry, warnings)
 
@@ -99,7 +105,13 @@ class AddressSet:
         """Membership by address or range (no name lookups)."""
         if address is None:
             return False
-        return address in self.addresses or any(address in network for network in self.networks)
+        answer = self._answers.get(address)
+        if answer is None:
+            if len(self._answers) >= MAX_CACHED_NAMES:
+                self._answers.clear()
+            answer = self._answers[address] = (
+                address in self.addresses or any(address in network for network in self.networks))
+        return answer
 
 
 class TrustedClients:
@@ -116,20 +128,26 @@ class TrustedClients:
         return self.entries.contains_ip(parse_ip(ip))
 
     def is_trusted(self, ip: str | None) -> "Deferred[bool]":
+        known = self.known(ip)
+        if known is not None:
+            return succeed(known)
+        return self._name_of(str(parse_ip(ip))).addCallback(lambda name: name in self.entries.hostnames)
+
+    def known(self, ip: str | None) -> bool | None:
+        """Whether ``ip`` is trusted, when that is known without a name lookup (else None)."""
         address = parse_ip(ip)
         if address is None:
-            return succeed(False)
+            return False
         if self.entries.contains_ip(address):
-            return succeed(True)
+            return True
         if not self.entries.hostnames:
-            return succeed(False)
-        return self._name_of(str(address)).addCallback(lambda name: name in self.entries.hostnames)
+            return False
+        cached = self._names.get(str(address))
+        if cached is not None and cached[1] > self._clock.seconds():
+            return cached[0] in self.entries.hostnames
+        return None
 
     def _name_of(self, ip: str) -> "Deferred[str | None]":
-        now = self._clock.seconds()
-        cached = self._names.get(ip)
-        if cached is not None and cached[1] > now:
-            return succeed(cached[0])
         lookup = self._lookup(ip)
         lookup.addTimeout(LOOKUP_TIMEOUT, self._clock)
 

@@ -45,7 +45,7 @@ UNCHECKED = Transport.UNIX | Transport.INTERNAL | Transport.MQTT
 User = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Credentials:
     """What a client presented: its address and any token or key (blank means none)."""
 
@@ -153,7 +153,13 @@ class AuthorizationService(Service):
                 return None
             raise failure or refuse("no credentials from an untrusted address", "Unauthorized")
 
-        return self.trusted.is_trusted(ip).addCallback(decide)
+        known = self.trusted.known(ip)
+        if known is None:
+            return self.trusted.is_trusted(ip).addCallback(decide)
+        try:
+            return succeed(decide(known))
+        except ApiError as error:
+            return fail(error)
 
     def user_from_token(self, token: str, token_type: str) -> User:
         """The user a valid JWT of ``token_type`` speaks for; TokenError otherwise."""
