@@ -85,8 +85,7 @@ class AccessEndpoints:
             raise self.auth.refused(request.ip, f"refresh: {error}", "Invalid Refresh Token") from None
         record = self.auth.store.get(user["username"])
         key = signing_key(record) if record is not None else None
-        if key is None:
-            raise self.auth.refused(request.ip, "refresh for a logged out user", "User not logged in")
+        assert key is not None, "user_from_token returns only users holding a key"
         token = tokens.issue(key, user["username"], tokens.ACCESS, self.auth.clock.seconds(),
                              tokens.ACCESS_LIFETIME, self.auth.issuer)
         return {"username": user["username"], "token": token, "source": user["source"],
