@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -138,12 +137,11 @@ class FailureTests(SimulatorTestCase):
         dwell = self.ctx.registry.dispatch(Request("printer.gcode.script", {"script": "G4 P60000"}))
         errors: list[ApiError] = []
         dwell.addErrback(lambda failure: errors.append(failure.value))
-        started = time.monotonic()
         disconnected = next_event(self.ctx, "klippy_disconnected")
         await self.stop_simulator()
         await disconnected
+        # Failed by the time the disconnect is known, not by the 60 s dwell or a timeout.
         self.assertEqual([(e.status, e.message) for e in errors], [(503, "Klippy Disconnected")])
-        self.assertLess(time.monotonic() - started, 1.0)
         error = await self.failure("printer.info")
         self.assertEqual((error.status, error.message), (503, "Klippy Host not connected"))
         self.assertEqual(self.service.state, "disconnected")
