@@ -30,6 +30,8 @@ class Announcer:
         self._clock = clock
         self._mute_window = mute_window
         self._muted: Counter[str] = Counter()
+        self._timers: set[Any] = set()
+        self._stopped = False
 
     def announce(self, action: str, item: Item, source_item: Item | None = None) -> dict[str, Any]:
         """Send one change to every client (and to services as the ``filelist_changed`` event)."""
@@ -47,13 +49,24 @@ class Announcer:
 
         def release() -> None:
             nonlocal released
-            if not released:
+            if not released and not self._stopped:
                 released = True
-                self._clock.callLater(self._mute_window, self._unmute, paths)
+                timer = self._clock.callLater(self._mute_window, self._unmute, paths)
+                self._timers.add(timer)
 
         return release
 
+    def stop(self) -> None:
+        """Forget every mute (the service stops)."""
+        self._stopped = True
+        for timer in self._timers:
+            if timer.active():
+                timer.cancel()
+        self._timers.clear()
+        self._muted.clear()
+
     def _unmute(self, paths: tuple[str, ...]) -> None:
+        self._timers = {timer for timer in self._timers if timer.active()}
         self._muted.subtract(paths)
         for path in paths:
             if self._muted[path] <= 0:

@@ -159,6 +159,7 @@ class FileManagerService(Service):
         super().stopService()
         self.ctx.events.off("klippy_ready", self._klippy_ready)
         self.guard.stop()
+        self.announcer.stop()
         self.coalescer.cancel()
         if self.watcher is not None:
             self.watcher.stop()

@@ -73,7 +73,7 @@ class UploadEndpoint:
         root = files.table.roots.get(root_name)
         if root is None or not root.writable:
             raise ApiError(f"Invalid root request: {root_name}")
-        folder = request.get_str("path", "").strip("/")
+        folder = request.get_str("path", "").rstrip("/")
         relative = check_relative(f"{folder}/{upload.filename}" if folder else upload.filename)
         location = files.table.check(Location(root, relative), write=True)
         if location.path.is_dir():
