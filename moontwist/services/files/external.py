@@ -51,26 +51,25 @@ class ExternalChanges:
             self._chain.addErrback(lambda failure: log.failure("Handling a file change", failure))
 
     def _one(self, change: Change) -> "Deferred[Any] | None":
-        table = self._files.table
+        table, tracking = self._files.table, self._files.tracking
         location = table.owner_of(change.path)
         if location is None:
             return None
         origin = table.owner_of(change.source) if change.source else None
         if change.source and origin is None:
             change = Change("create_dir" if change.action == "move_dir" else "create_file", change.path)
-        if change.action in ("create_file", "modify_file"):
-            return self._metadata_then(location, self._files.tracking.scan_file(location), change.action)
-        if change.action == "create_dir":
-            return self._metadata_then(location, self._files.tracking.scan_tree(location), "create_dir")
-        if change.action == "delete_file":
-            if location.root.name == "gcodes" and location.relative.lower().endswith(".ufp"):
-                return None
-            return self._metadata_then(location, self._files.tracking.forget(location, False), "delete_file")
-        if change.action == "delete_dir":
-            return self._metadata_then(location, self._files.tracking.forget(location, True), "delete_dir")
+        action = change.action
+        if action in ("create_file", "modify_file"):
+            return self._metadata_then(location, tracking.scan_file(location), action)
+        if action == "create_dir":
+            return self._metadata_then(location, tracking.scan_tree(location), action)
+        if action == "delete_file" and location.root.name == "gcodes" and location.name.lower().endswith(".ufp"):
+            return None
+        if action in ("delete_file", "delete_dir"):
+            return self._metadata_then(location, tracking.forget(location, action == "delete_dir"), action)
         assert origin is not None
-        return self._metadata_then(location, self._files.tracking.follow_move(origin, location, change.action == "move_dir"),
-                                   change.action, origin)
+        moved = tracking.follow_move(origin, location, action == "move_dir")
+        return self._metadata_then(location, moved, action, origin)
 
     def _metadata_then(self, location: Location, work: "Deferred[Any]", action: str,
                        origin: Location | None = None) -> "Deferred[Any]":

@@ -43,6 +43,11 @@ class FakeKlippy:
         self.status: dict[str, Any] = {"print_stats": {"state": print_state, "filename": filename}}
         self.scripts: list[str] = []
         self.subscribers: dict[Any, Any] = {}
+        self.info: dict[str, Any] = {}
+
+    def request(self, method: str, params: Any = None) -> "Deferred[Any]":
+        assert method == "info"
+        return succeed(self.info)
 
     def subscribe(self, owner: Any, objects: Any) -> "Deferred[Any]":
         self.subscribers[owner] = objects

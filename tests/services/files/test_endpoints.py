@@ -222,3 +222,30 @@ class InUseTests(EndpointTestCase):
 
     def test_the_guard_subscribes_to_print_stats(self) -> None:
         self.assertIn({"print_stats": ["state", "filename"]}, self.klippy.subscribers.values())
+
+
+class KlipperRootTests(EndpointTestCase):
+    def start(self) -> FilesUnderTest:
+        self.klippy = FakeKlippy()
+        return start_files(self, klippy=self.klippy)
+
+    def test_klippers_config_and_docs_become_read_only_roots_when_klippy_is_ready(self) -> None:
+        klipper = self.files.data_path / "klipper"
+        (klipper / "config").mkdir(parents=True)
+        (klipper / "docs").mkdir()
+        (klipper / "config" / "printer-voron.cfg").write_text("[printer]\n")
+        self.klippy.info = {"klipper_path": str(klipper), "log_file": str(self.files.data_path / "k.log")}
+        self.files.ctx.events.emit("klippy_ready")
+        roots = {root["name"]: root["permissions"] for root in self.call("server.files.roots")}
+        self.assertEqual((roots["config_examples"], roots["docs"]), ("r", "r"))
+        self.assertEqual(self.actions(), [("root_update", ""), ("root_update", "")])
+        paths = [item["path"] for item in self.call("server.files.list", root="config_examples")]
+        self.assertEqual(paths, ["printer-voron.cfg"])
+        self.assertEqual(self.files.service.log_path("klippy.log"), self.files.data_path / "k.log")
+        self.files.ctx.events.emit("klippy_ready")
+        self.assertEqual(len(self.actions()), 2)
+
+    def test_missing_klipper_folders_are_not_registered(self) -> None:
+        self.klippy.info = {"klipper_path": str(self.files.data_path / "nowhere")}
+        self.files.ctx.events.emit("klippy_ready")
+        self.assertEqual(self.files.service.root_names(), ["gcodes", "config", "logs"])
