@@ -16,9 +16,12 @@ from moontwist.context import Options, ServerContext
 from moontwist.resources.site import build_site
 from moontwist.services.authorization import AuthorizationService
 from moontwist.services.database import DatabaseService
+from moontwist.services.files import FileManagerService
+from moontwist.services.jobs import HistoryService, JobQueueService, JobStateService
 from moontwist.services.klippy import KlippyService
 from moontwist.services.listener import ListenerService
 from moontwist.services.machine import MachineService, ProcStatsService
+from moontwist.services.octoprint import OctoPrintCompat
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.unixsocket import UnixSocketService
@@ -81,6 +84,9 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
         ctx.add_component(name, service)
 
     add("database", DatabaseService(ctx))
+    add("file_manager", FileManagerService(ctx))
+    if config.has_section("octoprint_compat"):
+        add("octoprint_compat", OctoPrintCompat(ctx))
     add("authorization", AuthorizationService(ctx))
     add("server", ServerService(ctx))
     add("machine", MachineService(ctx, log_file))
@@ -91,6 +97,9 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
         simulator.setName("simulator")
         simulator.setServiceParent(root)
     add("klippy", klippy)
+    add("job_state", JobStateService(ctx))
+    add("history", HistoryService.create(ctx))
+    add("job_queue", JobQueueService.from_config(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
     ctx.warnings.extend(config.unread_warnings())
