@@ -44,6 +44,7 @@ class MultipartUpload:
         self.filename: str | None = None
         self.file: IncomingFile | None = None
         self.error: ApiError | None = None
+        self.claimed = False
         self._parser = PushMultipartParser(boundary, max_segment_count=MAX_PARTS)
         self._open_file = open_file
         self._pause = pause
@@ -98,7 +99,8 @@ class MultipartUpload:
         return self.file.discard() if self.file is not None else None
 
     def received(self) -> "Deferred[Upload]":
-        """Fires once the file is wholly on disk."""
+        """Fires once the file is wholly on disk; from then on the caller owns the file."""
+        self.claimed = True
         if self.error is not None:
             return fail(self.error)
         assert self.file is not None and self.filename is not None

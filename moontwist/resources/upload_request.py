@@ -84,6 +84,7 @@ class UploadRequest(Request):
             transport = self.channel.transport
             self.upload = MultipartUpload(boundary, lambda: gate.open_file(root),
                                           transport.pauseProducing, transport.resumeProducing)
+            self.notifyFinish().addBoth(self._answered)
         except ApiError as error:
             self._refuse(error)
 
@@ -119,9 +120,12 @@ class UploadRequest(Request):
 
     def connectionLost(self, reason: Any) -> None:
         self._stop_lingering()
-        if self.upload is not None and not self._body_done:
-            self.upload.abort()
         super().connectionLost(reason)
+
+    def _answered(self, _: Any) -> None:
+        """Answered or gone: a file no route took (client gone, refused by the guard) is removed."""
+        if self.upload is not None and not self.upload.claimed:
+            self.upload.abort()
 
     def _refuse(self, error: ApiError) -> None:
         """Answer now, before reading the body; then drop the connection."""

@@ -9,7 +9,7 @@ from typing import Any
 from twisted.trial.unittest import TestCase
 
 from tests.integration.daemon import BASE_CONFIG, start_daemon
-from tests.integration.files_client import call, form, post_form, snapshot
+from tests.integration.files_client import call, eventually, form, post_form, snapshot
 
 LONG = "x" * 300
 
@@ -99,3 +99,13 @@ class BadInputTests(TestCase):
         await self.refused("GET", "/server/files/nope/a.gcode", 404)
         await self.refused("GET", "/server/files/directory?path=nope/sub", 400)
         await self.upload_refused({"root": "nope"}, "x.gcode", 400)
+
+
+class UnauthenticatedUploadTests(TestCase):
+    async def test_upload_without_credentials_is_401_and_leaves_nothing(self) -> None:
+        daemon = await start_daemon(self, "[server]\nhost: 127.0.0.1\nport: 0\nssl_port: 0\n")
+        await daemon.ctx.component("file_manager").ready
+        code, body, _ = await post_form(self, daemon.http_url + "/server/files/upload",
+                                        form({}, "x.gcode", b"G1\n" * 10_000))
+        self.assertEqual(code, 401)
+        await eventually(lambda: snapshot(daemon.data_path / "gcodes") == {})

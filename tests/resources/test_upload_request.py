@@ -45,6 +45,16 @@ def head(path: str, length: int | None, extra: str = "") -> bytes:
             f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n{size}{extra}\r\n").encode()
 
 
+class Refuse(Resource):
+    """A guard in front of the route: answers 401 without looking at the upload."""
+
+    isLeaf = True
+
+    def render_POST(self, request: Any) -> bytes:
+        request.setResponseCode(401)
+        return b"Unauthorized"
+
+
 class Echo(Resource):
     """Answers with what the upload stream received (or its error)."""
 
@@ -82,7 +92,10 @@ class UploadRequestTests(SynchronousTestCase):
         self.opened_roots: list[str] = []
         self.gate = UploadGate({b"/server/files/upload"}, 1000, self.open_file, self.clock)
         self.resource = Echo()
-        site = Site(self.resource, requestFactory=request_factory(self.gate))
+        self.connect(self.resource)
+
+    def connect(self, resource: Resource) -> None:
+        site = Site(resource, requestFactory=request_factory(self.gate))
         self.channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 9))
         self.transport = StringTransport()
         self.channel.makeConnection(self.transport)
@@ -188,3 +201,10 @@ class UploadRequestTests(SynchronousTestCase):
         self.send(body[600:])
         self.threads.run_all()
         self.assertEqual(json.loads(self.response()[1])["size"], 700)
+
+    def test_upload_refused_before_the_route_leaves_no_file(self) -> None:
+        self.connect(Refuse())
+        body = multipart({}, data=b"G1\n" * 100)
+        self.send(head("/server/files/upload", len(body)) + body)
+        self.assertEqual(self.response(), (401, b"Unauthorized"))
+        self.assertEqual(list(self.folder.iterdir()), [])
