@@ -57,6 +57,7 @@ class FileManagerService(Service):
         config_writable = section.get_bool("enable_config_write_access", True)
         self.queue_uploads = section.get_bool("queue_gcode_uploads", False)
         observer = section.get_str("file_system_observer", "inotify").lower()
+        self.observer_warnings = section.get_bool("enable_observer_warnings", True)
         if observer not in ("inotify", "none"):
             ctx.warnings.append(f"[file_manager]: invalid file_system_observer '{observer}', using 'none'")
         self.max_upload_size = ctx.config.section("server").get_int("max_upload_size", 1024, minval=1) * MEGABYTE
@@ -78,7 +79,7 @@ class FileManagerService(Service):
         self.watcher: Watcher | None = None
         if observer == "inotify":
             self.watcher = Watcher(ctx.reactor, self.coalescer, self.external.accept, self.run_in_thread,
-                                   self._watch_skip)
+                                   self._watch_skip, self._observer_warning)
         self.klippy_log: Path | None = None
         self.ready: Deferred[None] = Deferred()
         ctx.registry.register(FileEndpoints(self))
@@ -179,6 +180,11 @@ class FileManagerService(Service):
         files = await self.blocking(walk_files, gcodes, "", True, self.table.reserved_under(gcodes))
         if self.running:
             await self.metadata.sync(files)
+
+    def _observer_warning(self, message: str) -> None:
+        log.warn("{message}", message=message)
+        if self.observer_warnings:
+            self.ctx.warnings.append(message)
 
     def _watch_skip(self) -> set[str]:
         skip: set[str] = set()

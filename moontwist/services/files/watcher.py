@@ -57,12 +57,14 @@ class Watcher:
     """Keeps watches on whole trees and forwards their events to a sink."""
 
     def __init__(self, reactor: Any, sink: Sink, accept: Callable[[str], bool],
-                 run_in_thread: Callable[..., "Deferred[Any]"], skip: Callable[[], set[str]]) -> None:
+                 run_in_thread: Callable[..., "Deferred[Any]"], skip: Callable[[], set[str]],
+                 warn: Callable[[str], None]) -> None:
         self._reactor = reactor
         self._sink = sink
         self._accept = accept
         self._run = run_in_thread
         self._skip = skip
+        self._warn = warn
         self._inotify: TreeINotify | None = None
         self._watched: set[str] = set()
         self._warned = False
@@ -96,7 +98,8 @@ class Watcher:
             except (inotify.INotifyError, OSError) as error:
                 if not self._warned:
                     self._warned = True
-                    log.warn("Cannot watch {folder} for changes: {error}", folder=folder, error=error)
+                    self._warn(f"File manager: cannot watch {folder} for changes ({error}); "
+                               "changes made outside moontwist may go unnoticed")
                 continue
             self._watched.add(folder)
 
