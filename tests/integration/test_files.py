@@ -57,7 +57,8 @@ class UploadTests(FileTestCase):
     async def test_fields_after_the_file_part_still_count(self) -> None:
         await self.start()
         body = form({}, "printer.cfg", b"[printer]\n", complete=False)
-        body += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="root"\r\n\r\nconfig\r\n--{BOUNDARY}--\r\n'.encode()
+        body += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="root"\r\n\r\n'
+                 f'config\r\n--{BOUNDARY}--\r\n').encode()
         code, answer, _ = await post_form(self, self.url + "/server/files/upload", body)
         self.assertEqual((code, answer["item"]["root"]), (201, "config"))
         self.assertEqual((self.daemon.data_path / "config" / "printer.cfg").read_bytes(), b"[printer]\n")

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.logger import Logger
 
-from moontwist.metadata import UfpError, extract, unpack_ufp
+from moontwist.metadata import extract, unpack_ufp
 from moontwist.errors import ApiError
 from moontwist.services.files.paths import inside
 
