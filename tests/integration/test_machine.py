@@ -1,0 +1,59 @@
+"""The machine side of the real daemon: the 1 Hz heartbeat, system info, process stats, components."""
+
+from __future__ import annotations
+
+import sys
+
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+from twisted.trial.unittest import TestCase
+
+from tests.integration.clients import connect_websocket, http_client
+from tests.integration.daemon import start_daemon
+
+LISTEN_FOR = 3.5
+
+
+class MachineTests(TestCase):
+    timeout = 30
+
+    async def test_a_listening_websocket_gets_proc_stats_every_second(self) -> None:
+        daemon = await start_daemon(self)
+        client = await connect_websocket(self, daemon.ws_url)
+        await deferLater(reactor, LISTEN_FOR, lambda: None)
+        updates = [m["params"][0] for m in client.notifications if m["method"] == "notify_proc_stat_update"]
+        self.assertIn(len(updates), (3, 4))
+        times = [update["moonraker_stats"]["time"] for update in updates]
+        for earlier, later in zip(times, times[1:]):
+            self.assertLess(abs(later - earlier - 1.0), 0.25)
+        latest = updates[-1]
+        self.assertEqual(latest["websocket_connections"], 1)
+        self.assertGreater(latest["moonraker_stats"]["memory"], 0)
+        self.assertEqual(latest["moonraker_stats"]["mem_units"], "kB")
+        self.assertIn("cpu", latest["system_cpu_usage"])
+
+    async def test_proc_stats_and_system_info_over_http(self) -> None:
+        daemon = await start_daemon(self)
+        await deferLater(reactor, 1.2, lambda: None)
+        client = http_client(self)
+        stats = (await (await client.get(daemon.http_url + "/machine/proc_stats")).json())["result"]
+        self.assertGreaterEqual(len(stats["moonraker_stats"]), 1)
+        self.assertGreater(stats["system_uptime"], 0)
+        self.assertIsNone(stats["throttled_state"])
+        info = (await (await client.get(daemon.http_url + "/machine/system_info")).json())["result"]["system_info"]
+        self.assertGreater(info["cpu_info"]["cpu_count"], 0)
+        self.assertEqual(info["python"]["version"][:2], list(sys.version_info[:2]))
+        self.assertIn(info["virtualization"]["virt_type"], ("none", "container", "vm"))
+        self.assertIsInstance(info["distribution"]["name"], str)
+
+    async def test_components_are_listed_because_they_are_served(self) -> None:
+        daemon = await start_daemon(self)
+        client = http_client(self)
+        info = (await (await client.get(daemon.http_url + "/server/info")).json())["result"]
+        for name in ("machine", "proc_stats", "job_state", "history", "job_queue"):
+            self.assertIn(name, info["components"])
+        for path in ("/server/history/list", "/server/history/totals", "/server/job_queue/status",
+                     "/machine/sudo/info"):
+            response = await client.get(daemon.http_url + path)
+            self.assertEqual(response.code, 200, path)
+            await response.content()
