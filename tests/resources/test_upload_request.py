@@ -95,7 +95,7 @@ class UploadRequestTests(SynchronousTestCase):
         self.connect(self.resource)
 
     def connect(self, resource: Resource) -> None:
-        site = Site(resource, requestFactory=request_factory(self.gate))
+        site = Site(resource, requestFactory=request_factory(self.gate), reactor=self.clock)
         self.channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 9))
         self.transport = StringTransport()
         self.channel.makeConnection(self.transport)
