@@ -127,7 +127,7 @@ class RpcSession:
         self.is_open = True
         self.connections.add(self)
 
-    def message(self, payload: bytes) -> "Deferred[bytes | None]":
+    def message(self, payload: bytes | str) -> "Deferred[bytes | None]":
         return self._dispatcher.handle(payload)
 
     def closed(self) -> None:

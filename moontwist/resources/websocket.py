@@ -6,11 +6,18 @@ from typing import Any
 
 from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket import protocol as autobahn_protocol
 from autobahn.websocket.types import ConnectionRequest
 
 from moontwist.api import Registry, Transport
 from moontwist.connections import ConnectionManager, RpcSession
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT, SendBudget
+from moontwist.protocols.wsmask import create_masker
+
+# Autobahn takes its frame masker from this module-level name (the hook its
+# optional wsaccel extension fills); ours XORs in C instead of a Python loop
+# per byte. Autobahn is pinned in setup.cfg.
+autobahn_protocol.create_xor_masker = create_masker
 
 MAX_MESSAGE_SIZE = 4 * 1024 * 1024
 PING_INTERVAL = 10.0
@@ -65,8 +72,18 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
         self.session.opened()
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
-        if self.session is not None:
-            self.session.message(payload).addCallback(self._reply)
+        if self.session is None:
+            return
+        message: bytes | str = payload
+        if not isBinary:
+            # Autobahn's own check walks the bytes in Python; decoding once
+            # here is the same check in C, and the JSON decoder takes the str.
+            try:
+                message = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                self._invalid_payload("invalid UTF-8 in text message")  # closes with 1007, as Autobahn would
+                return
+        self.session.message(message).addCallback(self._reply)
 
     def _reply(self, reply: bytes | None) -> None:
         if reply is not None and self._room_for(len(reply)):
@@ -143,6 +160,8 @@ class JsonRpcWebsocketFactory(BoundedWebsocketFactory):
     def __init__(self, registry: Registry, connections: ConnectionManager,
                  clock: Any, client_ip: Any = None, send_limit: int = DEFAULT_SEND_LIMIT) -> None:
         super().__init__(clock, send_limit)
+        # Text frames are checked for UTF-8 whole in onMessage.
+        self.setProtocolOptions(utf8validateIncoming=False)
         self.registry = registry
         self.connections = connections
         self.client_ip = client_ip or _peer_ip
