@@ -240,3 +240,54 @@ class ShutdownTests(TestCase):
         self.assertEqual(await ws.closed, 1000)
         await unix.closed
         self.assertEqual(len(daemon.ctx.connections), 0)
+
+
+class ServerMethodTests(TestCase):
+    async def test_only_one_agent_per_client_name(self) -> None:
+        daemon = await start_daemon(self)
+        params = {"client_name": "bot", "version": "1", "type": "agent", "url": "x"}
+        first = await connect_websocket(self, daemon.ws_url)
+        second = await connect_websocket(self, daemon.ws_url)
+        self.assertIn("result", await first.call("server.connection.identify", params))
+        reply = await second.call("server.connection.identify", params)
+        self.assertEqual(reply["error"]["code"], 409)
+        web = await second.call("server.connection.identify", {**params, "type": "web"})
+        self.assertIn("result", web)
+
+    async def test_debug_flag_adds_a_traceback_to_error_bodies(self) -> None:
+        daemon = await start_daemon(self, debug=True)
+        code, body = await get_json(self, daemon.http_url + "/server/info?raw:bool=maybe")
+        self.assertEqual(code, 400)
+        code, body = await get_json(self, daemon.http_url + "/server/database/item?namespace=none&key=x")
+        self.assertEqual(code, 404)
+        self.assertIn("Traceback", body["error"]["traceback"])
+
+    async def test_server_config_shows_defaults_orig_and_files(self) -> None:
+        daemon = await start_daemon(self)
+        code, body = await get_json(self, daemon.http_url + "/server/config")
+        result = body["result"]
+        self.assertEqual(result["config"]["server"]["max_websocket_connections"], 50)
+        self.assertEqual(result["orig"]["server"]["port"], "0")
+        self.assertEqual(result["files"][0]["filename"], "moonraker.conf")
+
+    async def test_unknown_option_and_section_are_server_info_warnings(self) -> None:
+        daemon = await start_daemon(self, BASE_CONFIG + "no_such_option: 1\n\n[no_such_section]\nx: 1\n")
+        code, body = await get_json(self, daemon.http_url + "/server/info")
+        warnings = " ".join(body["result"]["warnings"])
+        self.assertIn("Unparsed config option 'no_such_option: 1'", warnings)
+        self.assertIn("Unparsed config section [no_such_section]", warnings)
+
+    async def test_database_round_trip_over_http_and_websocket(self) -> None:
+        daemon = await start_daemon(self)
+        client = http_client(self)
+        response = await client.post(daemon.http_url + "/server/database/item", json={
+            "namespace": "mainsail", "key": "general.theme", "value": "dark"})
+        self.assertEqual((await response.json())["result"]["value"], "dark")
+        ws = await connect_websocket(self, daemon.ws_url)
+        reply = await ws.call("server.database.get_item", {"namespace": "mainsail"})
+        self.assertEqual(reply["result"]["value"], {"general": {"theme": "dark"}})
+        missing = await ws.call("server.database.get_item", {"namespace": "mainsail", "key": "nope"})
+        self.assertEqual(missing["error"]["code"], -32601)
+        protected = await ws.call("server.database.post_item",
+                                  {"namespace": "history", "key": "x", "value": 1})
+        self.assertEqual(protected["error"]["code"], 403)

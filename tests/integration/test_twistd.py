@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 
 import treq
@@ -11,7 +12,7 @@ from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import TestCase
 
 from tests.integration.certs import write_self_signed
-from tests.integration.clients import connect_unix, connect_websocket, http_client
+from tests.integration.clients import connect_unix, connect_websocket, http_client, http_client
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir
 from tests.integration.process import REPO, TWISTD, spawn_daemon, wait_for
 
@@ -82,3 +83,29 @@ class TwistdTests(TestCase):
         self.assertIn(b"moontwist: Configuration error: Invalid line 'this line is broken'", process.output)
         self.assertIn(b"moonraker.conf, line 3", process.output)
         self.assertNotIn(b"Traceback", process.output)
+
+
+class RestartTests(TestCase):
+    timeout = 60
+
+    async def test_server_restart_answers_ok_then_comes_back_with_config_reloaded(self) -> None:
+        data = short_temp_dir(self)
+        (data / "config").mkdir()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = data / "config" / "moonraker.conf"
+        config.write_text(BASE_CONFIG.replace("port: 0\n", f"port: {port}\n", 1))
+        process = spawn_daemon(data)
+        self.addCleanup(process.kill)
+        await process.listening
+        url = f"http://127.0.0.1:{port}"
+        config.write_text(config.read_text() + "reloaded_marker: 1\n")
+        response = await http_client(self).post(url + "/server/restart")
+        self.assertEqual((await response.json())["result"], "ok")
+        await wait_for(lambda: process.output.count(b"HTTP listening on") == 2, timeout=30)
+        response = await http_client(self).get(url + "/server/info")
+        warnings = (await response.json())["result"]["warnings"]
+        self.assertTrue(any("reloaded_marker" in w for w in warnings), warnings)
+        process.signal("TERM")
+        await process.ended

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from moontwist.cli import MoontwistOptions, resolve
+
+
+def parsed(*argv: str) -> MoontwistOptions:
+    options = MoontwistOptions()
+    options.parseOptions(list(argv))
+    return options
+
+
+class ResolveTests(SynchronousTestCase):
+    def test_defaults_follow_the_data_path(self) -> None:
+        options = resolve(parsed("-d", "/srv/pd"), env={})
+        self.assertEqual(
+            (options.config_file, options.log_file, options.unix_socket),
+            (Path("/srv/pd/config/moonraker.conf"), Path("/srv/pd/logs/moonraker.log"),
+             Path("/srv/pd/comms/moonraker.sock")),
+        )
+
+    def test_home_printer_data_is_the_default_data_path(self) -> None:
+        self.assertEqual(resolve(parsed(), env={}).data_path, Path("~/printer_data").expanduser().resolve())
+
+    def test_environment_supplies_defaults(self) -> None:
+        env = {
+            "MOONRAKER_DATA_PATH": "/env/pd",
+            "MOONRAKER_CONFIG_PATH": "/env/m.conf",
+            "MOONRAKER_UDS_PATH": "/env/m.sock",
+            "MOONRAKER_VERBOSE_LOGGING": "yes",
+            "MOONRAKER_ENABLE_DEBUG": "True",
+            "MOONRAKER_DISABLE_FILE_LOG": "y",
+        }
+        options = resolve(parsed(), env=env)
+        self.assertEqual(
+            (options.data_path, options.config_file, options.unix_socket, options.log_file,
+             options.verbose, options.debug),
+            (Path("/env/pd"), Path("/env/m.conf"), Path("/env/m.sock"), None, True, True),
+        )
+
+    def test_flags_beat_the_environment(self) -> None:
+        env = {"MOONRAKER_DATA_PATH": "/env/pd", "MOONRAKER_LOG_PATH": "/env/log"}
+        options = resolve(parsed("--datapath", "/flag/pd", "-l", "/flag/m.log", "-c", "/flag/m.conf",
+                                 "-u", "/flag/m.sock", "-v", "-g", "--simulate"), env=env)
+        self.assertEqual(
+            (options.data_path, options.log_file, options.config_file, options.unix_socket,
+             options.verbose, options.debug, options.simulate),
+            (Path("/flag/pd"), Path("/flag/m.log"), Path("/flag/m.conf"), Path("/flag/m.sock"), True, True, True),
+        )
+
+    def test_nologfile_flag_disables_the_file_log(self) -> None:
+        self.assertIsNone(resolve(parsed("-n"), env={}).log_file)
