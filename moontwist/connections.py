@@ -43,6 +43,8 @@ class ConnectionManager:
     def __init__(self, max_websockets: int = 50) -> None:
         self.max_websockets = max_websockets
         self._connections: dict[int, ClientConnection] = {}
+        # Kept as a count: server.info reports it on every call.
+        self._websockets = 0
         self._ids: Iterator[int] = itertools.count(random.randint(1 << 40, 1 << 44))
         self.on_close: list[Callable[[ClientConnection], None]] = []
         # Who may receive notifications; authorization narrows it to authenticated clients.
@@ -52,10 +54,16 @@ class ConnectionManager:
         return next(self._ids)
 
     def add(self, connection: ClientConnection) -> None:
+        if connection.connection_id in self._connections:
+            return
         self._connections[connection.connection_id] = connection
+        if connection.transport is Transport.WEBSOCKET:
+            self._websockets += 1
 
     def remove(self, connection: ClientConnection) -> None:
         if self._connections.pop(connection.connection_id, None) is not None:
+            if connection.transport is Transport.WEBSOCKET:
+                self._websockets -= 1
             for listener in list(self.on_close):
                 listener(connection)
 
@@ -81,7 +89,7 @@ class ConnectionManager:
             self.remove(connection)
 
     def websocket_count(self) -> int:
-        return sum(1 for c in self._connections.values() if c.transport is Transport.WEBSOCKET)
+        return self._websockets
 
     def has_room_for_websocket(self) -> bool:
         return self.websocket_count() < self.max_websockets
