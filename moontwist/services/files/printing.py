@@ -64,15 +64,13 @@ class PrintGuard:
             return False
         return self._print_stats().get("state") not in ACTIVE_STATES
 
-    def start_print(self, relative: str) -> "Deferred[bool]":
+    def start_print(self, relative: str, user: str | None = None) -> "Deferred[bool]":
         """Start printing a gcodes file; fires with whether Klippy accepted it."""
         assert self._klippy is not None
-        escaped = relative.replace('"', '\\"')
 
         def refused(failure: Any) -> bool:
             log.warn("Print of {file} after upload did not start: {error}", file=relative,
                      error=failure.getErrorMessage())
             return False
 
-        return self._klippy.run_gcode(f'SDCARD_PRINT_FILE FILENAME="{escaped}"').addCallbacks(
-            lambda _: True, refused)
+        return self._klippy.start_print(relative, user).addCallbacks(lambda _: True, refused)

@@ -103,7 +103,8 @@ class UploadEndpoint:
         if root.name == "gcodes":
             started = queued = False
             if start_print and files.guard.can_print():
-                started = await files.guard.start_print(final.relative)
+                user = request.user.get("username") if request.user else None
+                started = await files.guard.start_print(final.relative, user)
             elif start_print:
                 queued = await self._queue(final.relative)
             result["print_started"] = started

@@ -19,7 +19,6 @@ from moontwist.api import Request, endpoint
 from moontwist.errors import ApiError
 from moontwist.services.jobs.events import JOB_EVENT, JobEvent
 from moontwist.services.jobs.gcode_files import METADATA_NAMESPACE, GcodeFiles
-from moontwist.services.jobs.history import JOB_REQUESTED
 from moontwist.services.jobs.queue_records import QueuedJob, QueueRecords, QueueState, new_job_id
 
 if TYPE_CHECKING:
@@ -192,9 +191,7 @@ class JobQueueService(Service):
         job = self.jobs[0]
         if not self.files.exists(job.filename):
             raise ApiError(f"Queued file {job.filename} does not exist")
-        self.ctx.events.emit(JOB_REQUESTED, job.filename, job.user)
-        escaped = job.filename.replace('"', '\\"')
-        await self.klippy.run_gcode(f'SDCARD_PRINT_FILE FILENAME="{escaped}"')
+        await self.klippy.start_print(job.filename, job.user)
         self.jobs = [queued for queued in self.jobs if queued is not job]
         if self.state is QueueState.STARTING:
             self.state = QueueState.READY if self.jobs and self.automatic_transition else QueueState.PAUSED

@@ -111,8 +111,8 @@ class PrinterApi:
 
     @endpoint("printer.print.start", "POST /printer/print/start")
     def print_start(self, request: Request) -> "Deferred[Any]":
-        filename = request.get_str("filename").lstrip("/").replace('"', '\\"')
-        return self._klippy.run_gcode(f'SDCARD_PRINT_FILE FILENAME="{filename}"')
+        user = request.user.get("username") if request.user else None
+        return self._klippy.start_print(request.get_str("filename"), user)
 
     @endpoint("printer.print.pause", "POST /printer/print/pause")
     def print_pause(self, request: Request) -> "Deferred[Any]":

@@ -150,6 +150,17 @@ class KlippyService(MultiService):
         self.gcode_store.add_command(script)
         return self.request("gcode/script", {"script": script}, self.gcode_timeout)
 
+    def start_print(self, filename: str, user: str | None = None) -> "Deferred[Any]":
+        """Print ``filename`` (relative to gcodes) from the virtual SD card.
+
+        Emits ``job_requested(filename, user)`` first, so the job's history
+        record carries who asked for it, whichever API started it.
+        """
+        filename = filename.lstrip("/")
+        self.ctx.events.emit("job_requested", filename, user)
+        escaped = filename.replace('"', '\\"')
+        return self.run_gcode(f'SDCARD_PRINT_FILE FILENAME="{escaped}"')
+
     def query(self, objects: Objects) -> "Deferred[dict[str, Any]]":
         """``{"eventtime": t, "status": {...}}`` for ``objects``, fresh from Klippy."""
         protocol = self._protocol

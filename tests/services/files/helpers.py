@@ -42,6 +42,7 @@ class FakeKlippy:
         self.state = state
         self.status: dict[str, Any] = {"print_stats": {"state": print_state, "filename": filename}}
         self.scripts: list[str] = []
+        self.prints: list[tuple[str, str | None]] = []
         self.subscribers: dict[Any, Any] = {}
         self.info: dict[str, Any] = {}
 
@@ -55,6 +56,10 @@ class FakeKlippy:
 
     def run_gcode(self, script: str) -> "Deferred[Any]":
         self.scripts.append(script)
+        return succeed("ok")
+
+    def start_print(self, filename: str, user: str | None = None) -> "Deferred[Any]":
+        self.prints.append((filename, user))
         return succeed("ok")
 
 

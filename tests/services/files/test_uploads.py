@@ -93,7 +93,7 @@ class UploadTests(SynchronousTestCase):
     def test_print_true_starts_the_print_when_idle(self) -> None:
         result = self.successResultOf(self.upload(print="true", path="sub"))
         self.assertTrue(result["print_started"])
-        self.assertEqual(self.klippy.scripts, ['SDCARD_PRINT_FILE FILENAME="sub/part.gcode"'])
+        self.assertEqual(self.klippy.prints, [("sub/part.gcode", None)])
 
     def test_print_while_printing_is_queued_when_configured(self) -> None:
         self.klippy.status["print_stats"] = {"state": "printing", "filename": "other.gcode"}

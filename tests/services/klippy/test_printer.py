@@ -87,6 +87,16 @@ class ForwardingTests(PrinterTestCase):
         self.assertEqual(self.klippy.requests("gcode/script")[-1]["params"]["script"],
                          'SDCARD_PRINT_FILE FILENAME="dir/my \\"part\\".gcode"')
 
+    def test_print_start_names_the_requesting_user_for_history(self) -> None:
+        requested: list[tuple[str, Any]] = []
+        self.ctx.events.on("job_requested", lambda filename, user: requested.append((filename, user)))
+        request = Request("printer.print.start", {"filename": "a.gcode"}, Transport.WEBSOCKET, self.a,
+                          user={"username": "ann"})
+        self.ctx.registry.dispatch(request)
+        self.klippy.pump()
+        self.result("printer.print.start", {"filename": "/b.gcode"})
+        self.assertEqual(requested, [("a.gcode", "ann"), ("b.gcode", None)])
+
     def test_pause_resume_cancel_and_endstops_forward_to_klippy(self) -> None:
         self.klippy.handlers.update({name: lambda params: {} for name in
                                      ("pause_resume/pause", "pause_resume/resume", "pause_resume/cancel")})
