@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from autobahn.twisted.resource import WebSocketResource
+from twisted.web.http import combinedLogFormatter
 from twisted.web.iweb import IRequest
 from twisted.web.server import Site
 
@@ -23,12 +25,17 @@ class ApiSite(Site):
     """A Site that writes an access log line per request only when verbose.
 
     Formatting the combined log line was a tenth of the cost of a
-    ``server.info`` request (profile in docs/architecture.md).
+    ``server.info`` request (profile in docs/architecture.md). The line
+    never shows a ``?token=`` or ``?access_token=`` value: they are credentials.
     """
 
     access_log = False
     # Every request passes it before reaching any resource (see resources/guard.py).
     guard: HttpGuard | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("logFormatter", redacted_log_line)
+        super().__init__(*args, **kwargs)
 
     def log(self, request: IRequest) -> None:
         if self.access_log:
@@ -37,6 +44,44 @@ class ApiSite(Site):
     def getResourceFor(self, request: IRequest) -> Any:
         resource = super().getResourceFor(request)
         return self.guard.wrap(resource) if self.guard is not None else resource
+
+
+# Query arguments that carry credentials (oneshot token, JWT): never written to a log.
+SECRET_QUERY_NAMES = (b"token", b"access_token")
+
+
+def redacted_log_line(timestamp: str, request: IRequest) -> str:
+    """Twisted's combined access log line, with credentials in the URI and Referer hidden."""
+    return combinedLogFormatter(timestamp, _Redacted(request))
+
+
+class _Redacted:
+    """A request as the log line sees it: secret query values replaced by ``***``."""
+
+    def __init__(self, request: IRequest) -> None:
+        self._request = request
+        self.uri = redact_query(request.uri)
+
+    def getHeader(self, name: bytes) -> bytes | None:
+        value = self._request.getHeader(name)
+        return redact_query(value) if value is not None and name.lower() == b"referer" else value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+
+def redact_query(uri: bytes) -> bytes:
+    """``uri`` with the values of ``SECRET_QUERY_NAMES`` arguments replaced by ``***``."""
+    path, mark, query = uri.partition(b"?")
+    if not mark:
+        return uri
+    pairs = []
+    for pair in query.split(b"&"):
+        key, equals, _ = pair.partition(b"=")
+        if equals and unquote_to_bytes(key.replace(b"+", b" ")).lower() in SECRET_QUERY_NAMES:
+            pair = key + b"=***"
+        pairs.append(pair)
+    return path + mark + b"&".join(pairs)
 
 
 def build_site(ctx: ServerContext, prefix: str = "") -> Site:
