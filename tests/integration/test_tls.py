@@ -17,7 +17,7 @@ from twisted.trial.unittest import TestCase
 
 from moontwist.app import StartupError, build
 from moontwist.context import Options
-from tests.integration.certs import write_self_signed
+from tests.integration.certs import write_chain, write_self_signed
 from tests.integration.clients import connect_unix
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir, start_daemon
 
@@ -78,6 +78,13 @@ class TLSTests(TestCase):
         head, _, body = raw.partition(b"\r\n\r\n")
         self.assertTrue(head.startswith(b"HTTP/1.1 200"))
         self.assertIn(b'"klippy_state"', body)
+
+    async def test_lets_encrypt_fullchain_in_the_data_folder_is_served_with_its_intermediate(self) -> None:
+        roots: list[bytes] = []
+        daemon = await start_daemon(self, prepare=lambda data: roots.append(write_chain(data / "certs")))
+        # The client trusts only the root: the handshake succeeds only if the intermediate is sent.
+        raw = await self.https_get(daemon.port_of("https"), roots[0], "/server/info")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 200"))
 
     async def test_tls_below_1_2_is_refused_by_the_server(self) -> None:
         daemon, _ = await self.start_with_certificate()
