@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import reactor
@@ -83,8 +84,8 @@ class RegistryCoverageTests(TestCase):
             if not entry.http_path or not entry.http_verb:
                 continue
             code, body, _ = await request(self, daemon, entry.http_verb, entry.http_path)
-            expected = REACHED if entry.method in OPEN_METHODS else 401
-            self.assertEqual(code, expected, f"{entry.http_verb} {entry.http_path}: {body}")
+            expected = (REACHED, "handler reached") if entry.method in OPEN_METHODS else (401, "Unauthorized")
+            self.assertEqual((code, body["error"]["message"]), expected, f"{entry.http_verb} {entry.http_path}")
             checked += 1
         self.assertGreater(checked, 10)
 
@@ -203,6 +204,17 @@ class TokenAttackTests(TestCase):
         reply = await client.call("access.get_user")
         self.assertEqual(reply["result"]["username"], "alice")
 
+    async def test_oneshot_token_downloads_a_file_once(self) -> None:
+        daemon, alice = await self.start()
+        (daemon.data_path / "gcodes" / "cube.gcode").write_text("G28\n")
+        _, body, _ = await request(self, daemon, "GET", "/access/oneshot_token", bearer(alice["token"]))
+        url = f"{daemon.http_url}/server/files/gcodes/cube.gcode?token={body['result']}"
+        response = await http_client(self).get(url)
+        self.assertEqual((response.code, await response.text()), (200, "G28\n"))
+        again = await http_client(self).get(url)
+        self.assertEqual((again.code, json.loads(await again.text())["error"]["message"]),
+                         (401, "Invalid oneshot token"))
+
     async def test_old_api_key_is_refused_after_rotation(self) -> None:
         daemon, alice = await self.start()
         _, body, _ = await request(self, daemon, "GET", "/access/api_key", bearer(alice["token"]))
@@ -303,6 +315,33 @@ class TrustedClientTests(TestCase):
         daemon = await start_daemon(self, TRUSTED + "    192.0.0.0/8\n")
         _, body, _ = await request(self, daemon, "GET", "/server/info")
         self.assertTrue(any("192.0.0.0/8 is wider than a private network" in w for w in body["result"]["warnings"]))
+
+
+def scripts_run_config() -> str:
+    """The moonraker.conf scripts/run writes on first start, on a free port."""
+    script = (Path(__file__).parents[2] / "scripts" / "run").read_text()
+    config = script.split("<<CONF\n", 1)[1].split("\nCONF\n", 1)[0]
+    return config.replace("$data", "{data_path}").replace("port: 7125", "port: 0")
+
+
+class DefaultConfigTests(TestCase):
+    async def test_mainsail_works_without_logging_in_on_the_scripts_run_config(self) -> None:
+        daemon = await start_daemon(self, scripts_run_config())
+        for origin in ("http://localhost:8080", "http://127.0.0.1", "http://127.0.0.1:8080"):
+            client = await connect_websocket(self, daemon.ws_url, {"Origin": origin})
+            identified = await client.call("server.connection.identify", {
+                "client_name": "mainsail", "version": "2.18.0", "type": "web", "url": "https://docs.mainsail.xyz"})
+            self.assertIn("connection_id", identified["result"], origin)
+            self.assertEqual((await client.call("access.get_user"))["result"]["username"], TRUSTED_USER)
+            self.assertIn("result", await client.call("server.info"), origin)
+            code, _, headers = await request(self, daemon, "OPTIONS", "/server/files/upload", {
+                "Origin": origin, "Access-Control-Request-Method": "POST"})
+            self.assertEqual((code, headers.getRawHeaders("access-control-allow-origin")), (204, [origin]))
+            code, body, _ = await request(self, daemon, "GET", "/server/files/config/.theme/default.json",
+                                          {"Origin": origin})
+            self.assertEqual((code, body["error"]["code"]), (404, 404), origin)
+        info = (await request(self, daemon, "GET", "/access/info"))[1]["result"]
+        self.assertEqual((info["login_required"], info["trusted"]), (False, True))
 
 
 class ForceLoginsTests(TestCase):

@@ -80,6 +80,23 @@ class AuthenticationOrderTests(AuthTestCase):
         self.assertNotIn("junk-token-text", text)
 
 
+    def test_failed_logins_and_password_changes_are_logged_without_the_password(self) -> None:
+        created = self.create_user(password="the-real-pass")
+        alice = self.user_of(access_token=created["token"])
+        error_of(self, self.login(password="guessed-pass-1"))
+        error_of(self, self.login(username="mallory", password="guessed-pass-2"))
+        error_of(self, call(self.ctx, "access.user.password", user=alice, password="guessed-pass-3",
+                            new_password="wanted-pass"))
+        error_of(self, call(self.ctx, "access.refresh_jwt", refresh_token=created["token"]))
+        failures = [e for e in self.logged if e.get("log_format", "").startswith("Authentication failed")]
+        self.assertEqual([e["reason"] for e in failures],
+                         ["wrong password for user 'alice'", "unknown user",
+                          "wrong current password for user 'alice'", "refresh: Invalid token type"])
+        text = repr(self.logged)
+        for secret in ("the-real-pass", "guessed-pass", "wanted-pass", created["token"], created["refresh_token"]):
+            self.assertNotIn(secret, text)
+
+
 class ForceLoginsTests(AuthTestCase):
     options = TRUSTED + "force_logins: True\n"
 
@@ -209,6 +226,41 @@ class TokenLifecycleTests(AuthTestCase):
         self.assertNotEqual(new, old)
         self.assertEqual(self.refusal(api_key=old), (401, "Invalid API Key"))
         self.assertEqual(self.user_of(api_key=new)["username"], API_KEY_USER)
+
+
+class ResultShapeTests(AuthTestCase):
+    """Every ``access.*`` result has the shape web_api.md documents."""
+
+    def test_every_access_method_answers_in_the_web_api_shape(self) -> None:
+        trusted = self.auth.trusted_user()
+        tokens = {"username", "token", "refresh_token", "source", "action"}
+        created = self.create_user()
+        self.assertEqual((set(created), created["action"], created["source"]), (tokens, "user_created", "moonraker"))
+        logged_in = result_of(self, self.login())
+        self.assertEqual((set(logged_in), logged_in["action"]), (tokens, "user_logged_in"))
+        alice = self.user_of(access_token=logged_in["token"])
+        user = result_of(self, call(self.ctx, "access.get_user", user=alice))
+        self.assertEqual((set(user), user["username"], type(user["created_on"])),
+                         ({"username", "source", "created_on"}, "alice", float))
+        listed = result_of(self, call(self.ctx, "access.users.list", user=trusted))
+        self.assertEqual(listed, {"users": [user]})
+        refreshed = result_of(self, call(self.ctx, "access.refresh_jwt", refresh_token=logged_in["refresh_token"]))
+        self.assertEqual((set(refreshed), refreshed["action"]), ({"username", "token", "source", "action"},
+                                                                 "user_jwt_refresh"))
+        oneshot = result_of(self, call(self.ctx, "access.oneshot_token", user=alice))
+        self.assertRegex(oneshot, r"^[A-Z2-7]{32}$")
+        info = result_of(self, call(self.ctx, "access.info"))
+        self.assertEqual(set(info), {"default_source", "available_sources", "login_required", "trusted"})
+        for method in ("access.get_api_key", "access.post_api_key"):
+            self.assertRegex(result_of(self, call(self.ctx, method, user=trusted)), r"^[0-9a-f]{32}$")
+        self.assertEqual(result_of(self, call(self.ctx, "access.user.password", user=alice, password="s3cret",
+                                              new_password="n3w")),
+                         {"username": "alice", "action": "user_password_reset"})
+        bob = self.user_of(access_token=self.create_user("bob")["token"])
+        self.assertEqual(result_of(self, call(self.ctx, "access.logout", user=bob)),
+                         {"username": "bob", "action": "user_logged_out"})
+        self.assertEqual(result_of(self, call(self.ctx, "access.delete_user", user=trusted, username="bob")),
+                         {"username": "bob", "action": "user_deleted"})
 
 
 class ApiKeyDisabledTests(AuthTestCase):
