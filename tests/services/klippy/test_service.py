@@ -275,3 +275,12 @@ class FromConfigTests(SynchronousTestCase):
         entries = service.gcode_store.gcode_store(Request("server.gcode_store"))["gcode_store"]
         self.assertEqual([entry["message"] for entry in entries], ["b", "c", "d"])
         self.assertEqual(ctx.config.unread_warnings(), [])
+
+    def test_socket_defaults_to_comms_klippy_sock_in_the_data_folder(self) -> None:
+        data = Path(self.mktemp()).absolute()
+        data.mkdir()
+        (data / "moonraker.conf").write_text("[server]\n")
+        ctx = make_context(MemoryReactorClock())
+        ctx.config = load_config(data / "moonraker.conf", data)
+        service = KlippyService.from_config(ctx)
+        self.assertEqual(service.socket_path, str(ctx.options.data_path / "comms" / "klippy.sock"))
