@@ -165,7 +165,7 @@ class HomeAssistantTests(TestCase):
         self.assertEqual((await response.json())["result"]["status"]["q"], {"u": None})
 
 
-class BridgeClosingTests(TestCase):
+class BridgePassthroughTests(TestCase):
     timeout = 60
 
     async def test_text_frames_pass_too(self) -> None:
@@ -176,6 +176,24 @@ class BridgeClosingTests(TestCase):
         bridge.sendMessage(b'{"id": "a", "method": "objects/list"}', isBinary=False)
         payload = await reply
         self.assertTrue(payload.startswith(b'{"id":"a","result":{"objects":['), payload[:60])
+
+    async def test_each_bridge_is_a_klippy_connection_of_its_own(self) -> None:
+        daemon = await start_simulated(self)
+        await klippy_ready(daemon)
+        listening, other = await connect_bridge(self, daemon), await connect_bridge(self, daemon)
+        subscribed = listening.next_message()
+        listening.sendMessage(b'{"id": 1, "method": "gcode/subscribe_output", '
+                              b'"params": {"response_template": {"method": "out"}}}')
+        self.assertEqual(await subscribed, b'{"id":1,"result":{}}')
+        output, answered = listening.next_message(), other.next_message()
+        other.sendMessage(b'{"id": 2, "method": "gcode/script", "params": {"script": "M118 hi"}}')
+        self.assertEqual(await answered, b'{"id":2,"result":{}}')
+        self.assertEqual(await output, b'{"method":"out","params":{"response":"echo: hi"}}')
+        # Anything Klippy sent the other connection before this answer has arrived by now.
+        answered = other.next_message()
+        other.sendMessage(b'{"id": 3, "method": "info"}')
+        await answered
+        self.assertEqual([message for message in other.messages if b'"method"' in message], [])
 
     async def test_bridge_closes_when_klippy_shuts_down(self) -> None:
         daemon = await start_simulated(self)
