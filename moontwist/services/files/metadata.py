@@ -82,6 +82,11 @@ def _remove_thumbnails(folder: Path, metadata: Metadata) -> None:
         (folder / thumbnail.get("relative_path", "")).unlink(missing_ok=True)
 
 
+def _remove_thumbnails_of(files: list[tuple[Path, Metadata]]) -> None:
+    for folder, metadata in files:
+        _remove_thumbnails(folder, metadata)
+
+
 def _move_thumbnails(source_folder: Path, target_folder: Path, old_stem: str, new_stem: str,
                      thumbnails: list[dict[str, Any]]) -> list[dict[str, Any]]:
     moved = []
@@ -175,13 +180,28 @@ class MetadataStore:
         self._next()
 
     def sync(self, files: list[dict[str, Any]], start: str = "") -> "Deferred[Any]":
-        """Bring records under ``start`` in line with a walk: prune the gone, scan the new or changed."""
+        """Bring records under ``start`` in line with a walk: prune the gone (with their
+        thumbnails), then scan the new or changed."""
         present = {item["path"] for item in files}
         stale = [key for key in self.records.keys() if (not start or inside(key, start)) and key not in present]
-        pruned = self.records.delete_many(stale) if stale else succeed({})
-        scans = [self.scan(item["path"]) for item in files
-                 if not self.is_current(item["path"], item["size"], item["modified"])]
-        return DeferredList([pruned, *scans], consumeErrors=True)
+        pruned = self._prune(stale) if stale else succeed(None)
+        pruned.addErrback(lambda failure: log.failure("Pruning metadata of removed files", failure))
+
+        def scan_changed(_: Any) -> "Deferred[Any]":
+            return DeferredList([self.scan(item["path"]) for item in files
+                                 if not self.is_current(item["path"], item["size"], item["modified"])],
+                                consumeErrors=True)
+
+        return pruned.addCallback(scan_changed)
+
+    def _prune(self, keys: list[str]) -> "Deferred[Any]":
+        """Forget files that are gone and delete their thumbnails."""
+        thumbnails = [((self.root / key).parent, record) for key in keys
+                      if (record := self.get(key)) is not None and record.get("thumbnails")]
+        pruned = self.records.delete_many(keys)
+        if thumbnails:
+            pruned.addCallback(lambda _: self._run(_remove_thumbnails_of, thumbnails))
+        return pruned
 
     def remove(self, relative: str) -> "Deferred[Any]":
         """Forget a deleted file and delete its thumbnails."""

@@ -82,6 +82,19 @@ class MetadataStoreTests(SynchronousTestCase):
         self.successResultOf(synced)
         self.assertEqual(self.records.keys(), ["kept.gcode", "new.gcode"])
 
+    def test_sync_deletes_the_thumbnails_of_files_gone_while_stopped(self) -> None:
+        self.write("sub/gone.gcode")
+        self.write("sub/kept.gcode")
+        self.successResultOf(self.store.scan("sub/gone.gcode"))
+        self.successResultOf(self.store.scan("sub/kept.gcode"))
+        (self.root / "sub" / "gone.gcode").unlink()
+        kept = self.root / "sub" / "kept.gcode"
+        self.successResultOf(self.store.sync([{"path": "sub/kept.gcode", "size": kept.stat().st_size,
+                                               "modified": kept.stat().st_mtime}]))
+        self.assertEqual(self.records.keys(), ["sub/kept.gcode"])
+        self.assertEqual(sorted(p.name for p in (self.root / "sub" / ".thumbs").iterdir()),
+                         ["kept-32x32.png", "kept-48x48.png"])
+
     def test_one_extraction_at_a_time_and_repeated_requests_share_it(self) -> None:
         self.write("a.gcode", sample("cura"))
         self.write("b.gcode", sample("cura"))
