@@ -63,10 +63,15 @@ def short_temp_dir(test: TestCase) -> Path:
 
 
 async def start_daemon(test: TestCase, config: str | None = BASE_CONFIG,
-                       prepare: Callable[[Path], None] | None = None, **flags: Any) -> RunningDaemon:
-    """Build and start the daemon; ``prepare`` fills the data folder first."""
-    data_path = short_temp_dir(test)
-    (data_path / "config").mkdir()
+                       prepare: Callable[[Path], None] | None = None, data_path: Path | None = None,
+                       **flags: Any) -> RunningDaemon:
+    """Build and start the daemon; ``prepare`` fills the data folder first.
+
+    ``data_path`` reuses the data folder of a daemon the test stopped (a restart).
+    """
+    if data_path is None:
+        data_path = short_temp_dir(test)
+        (data_path / "config").mkdir()
     if config is not None:
         (data_path / "config" / "moonraker.conf").write_text(config)
     if prepare is not None:
