@@ -89,6 +89,9 @@ class BadInputTests(TestCase):
 
     async def test_writes_to_read_only_roots(self) -> None:
         await self.upload_refused({"root": "logs"}, "x.log", 400)
+        code, body, _ = await post_form(self, self.url + "/server/files/upload?root=logs", form({}, "x.log"))
+        self.assertEqual((code, body["error"]["message"]), (400, "Invalid root request: logs"))
+        self.assertEqual(self.disk(), self.before)
         await self.refused("POST", "/server/files/directory?path=logs/new", 403)
         await self.refused("DELETE", "/server/files/logs/klippy.log", 405)
         await self.refused("POST", "/server/files/move?source=gcodes/a.gcode&dest=logs/a.gcode", 403)

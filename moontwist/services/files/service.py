@@ -121,8 +121,14 @@ class FileManagerService(Service):
         return running.addErrback(_os_to_api)
 
     def open_incoming(self, root: str) -> IncomingFile:
-        """A temp file for an upload in the top folder of ``root`` (which must be writable)."""
-        location = self.locate_in(root, "", write=True)
+        """A temp file for an upload in the top folder of ``root`` (which must be writable).
+
+        Refused as the upload itself refuses a root given as a form field.
+        """
+        found = self.table.roots.get(root)
+        if found is None or not found.writable:
+            raise ApiError(f"Invalid root request: {root}")
+        location = self.table.check(Location(found, ""), write=True)
         return IncomingFile(location.root.path, self.run_in_thread)
 
     def download_path(self, root: str, relative: str) -> Path:
