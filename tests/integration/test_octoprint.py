@@ -75,3 +75,13 @@ class OctoPrintTests(TestCase):
         printer = (await self.get("/api/printer"))[1]
         self.assertTrue(printer["state"]["flags"]["printing"])
         await self.daemon.ctx.component("klippy").run_gcode("CANCEL_PRINT")
+
+
+class WithoutSectionTests(TestCase):
+    async def test_octoprint_routes_exist_only_with_the_octoprint_compat_section(self) -> None:
+        daemon = await start_daemon(self, BASE_CONFIG)
+        self.assertNotIn("octoprint_compat", daemon.ctx.components)
+        for method, path in (("GET", "/api/version"), ("GET", "/api/settings"), ("POST", "/api/files/local")):
+            response = await http_client(self).request(method, daemon.http_url + path, headers=SLICER_HEADERS)
+            self.assertEqual(response.code, 404, path)
+            await response.content()
