@@ -12,7 +12,9 @@ from twisted.trial.unittest import TestCase
 from moontwist.simulator.service import SimulatorService
 from tests.integration.clients import connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, RunningDaemon, short_temp_dir, start_daemon
+from tests.integration.files_client import BOUNDARY, form
 from tests.integration.process import spawn_daemon, wait_for
+from tests.integration.test_authorization import bearer, create_user
 
 SIMULATOR_SPEED = 10.0
 KLIPPY_SOCKET = "klippy_uds_address: {data_path}/comms/klippy.sock\n"
@@ -62,10 +64,11 @@ async def post(url: str, test: TestCase, body: Any = None) -> Any:
 class HistoryThroughSimulatorTests(TestCase):
     timeout = 90
 
-    async def test_a_print_leaves_one_record_with_klippys_final_numbers(self) -> None:
+    async def test_a_users_print_leaves_one_record_with_klippys_final_numbers(self) -> None:
         daemon = await start_with_simulator(self)
         (daemon.data_path / "gcodes" / "extrude.gcode").write_text(extruding_print())
-        client = await connect_websocket(self, daemon.ws_url)
+        alice = await create_user(daemon, self)
+        client = await connect_websocket(self, daemon.ws_url, bearer(alice["token"]))
         await client.call("printer.objects.subscribe", {"objects": {"print_stats": None}})
         started = await client.call("printer.print.start", {"filename": "extrude.gcode"})
         self.assertEqual(started["result"], "ok")
@@ -79,7 +82,8 @@ class HistoryThroughSimulatorTests(TestCase):
         listed = await get(daemon.http_url + "/server/history/list", self)
         self.assertEqual(listed["count"], 1)
         [job] = listed["jobs"]
-        self.assertEqual((job["status"], job["filename"], job["exists"]), ("completed", "extrude.gcode", True))
+        self.assertEqual((job["status"], job["filename"], job["exists"], job["user"]),
+                         ("completed", "extrude.gcode", True, "alice"))
         # Klippy counts filament at each status tick, so the last moves may be left out.
         self.assertTrue(15.0 < job["filament_used"] <= 20.0, job["filament_used"])
         self.assertEqual(job["filament_used"], final["filament_used"])
@@ -92,6 +96,36 @@ class HistoryThroughSimulatorTests(TestCase):
         self.assertEqual((totals["total_jobs"], totals["total_filament_used"]), (1, job["filament_used"]))
         added = [m["params"][0] for m in client.notifications if m["method"] == "notify_history_changed"]
         self.assertEqual([change["action"] for change in added], ["added", "finished"])
+
+
+    async def test_an_upload_that_prints_leaves_one_record_with_the_user_and_the_metadata(self) -> None:
+        daemon = await start_with_simulator(self)
+        alice = await create_user(daemon, self)
+        client = await connect_websocket(self, daemon.ws_url)
+        await client.call("printer.objects.subscribe", {"objects": {"print_stats": None}})
+        data = extruding_print().encode()
+        response = await http_client(self).post(
+            daemon.http_url + "/server/files/upload", data=form({"print": "true"}, "sliced.gcode", data),
+            headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", **bearer(alice["token"])})
+        self.assertTrue((await response.json())["print_started"])
+        await wait_for(lambda: any(m["method"] == "notify_history_changed" and m["params"][0]["action"] == "finished"
+                                   for m in client.notifications), timeout=60)
+        final: dict[str, Any] = {}
+        for message in client.notifications:
+            if message["method"] == "notify_status_update":
+                final.update(message["params"][0].get("print_stats", {}))
+        listed = await get(daemon.http_url + "/server/history/list", self)
+        self.assertEqual(listed["count"], 1)
+        [job] = listed["jobs"]
+        self.assertEqual((job["user"], job["filename"], job["status"]), ("alice", "sliced.gcode", "completed"))
+        self.assertEqual((job["print_duration"], job["total_duration"], job["filament_used"]),
+                         (final["print_duration"], final["total_duration"], final["filament_used"]))
+        self.assertGreater(job["filament_used"], 15.0)
+        self.assertEqual((job["metadata"]["filename"], job["metadata"]["size"]), ("sliced.gcode", len(data)))
+        added = [m["params"][0] for m in client.notifications
+                 if m["method"] == "notify_history_changed" and m["params"][0]["action"] == "added"]
+        # The print started once the metadata was stored: the record has it from the start.
+        self.assertEqual(added[0]["job"]["metadata"], job["metadata"])
 
 
 class CrashTests(TestCase):

@@ -23,6 +23,8 @@ from moontwist.services.files.items import describe
 from moontwist.services.files.paths import Location, check_relative
 
 if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
     from moontwist.services.files.service import FileManagerService
 
 log = Logger()
@@ -100,16 +102,19 @@ class UploadEndpoint:
         if new_folder is not None:
             files.announcer.announce("create_dir", describe(new_folder))
         result: dict[str, Any] = {"item": item, "action": "create_file"}
+        scanned = self._scan(final)
         if root.name == "gcodes":
             started = queued = False
             if start_print and files.guard.can_print():
+                # As Moonraker: the metadata first, so that the job's history record has it.
+                await scanned
                 user = request.user.get("username") if request.user else None
                 started = await files.guard.start_print(final.relative, user)
             elif start_print:
                 queued = await self._queue(final.relative)
             result["print_started"] = started
             result["print_queued"] = queued
-        self._announce_after_metadata(final, "modify_file" if existed else "create_file", release)
+        self._announce_after(scanned, final, "modify_file" if existed else "create_file", release)
         return result
 
     async def _queue(self, relative: str) -> bool:
@@ -123,15 +128,18 @@ class UploadEndpoint:
             log.warn("Upload {file} not queued: {error}", file=relative, error=error.message)
             return False
 
-    def _announce_after_metadata(self, location: Location, action: str, release: Any) -> None:
+    def _scan(self, location: Location) -> "Deferred[Any]":
+        """Extract the file's metadata; fires (never fails) once it is stored."""
+        scanned = self.files.tracking.scan_file(location)
+        return scanned.addErrback(lambda failure: log.failure("Metadata of {file}", failure, file=location.display))
+
+    def _announce_after(self, scanned: "Deferred[Any]", location: Location, action: str, release: Any) -> None:
         def announce(_: Any) -> None:
             try:
                 self.files.announcer.announce(action, describe(location))
             except OSError:
                 pass
 
-        scanned = self.files.tracking.scan_file(location)
-        scanned.addErrback(lambda failure: log.failure("Metadata of {file}", failure, file=location.display))
         scanned.addCallback(announce).addBoth(lambda _: release())
 
 

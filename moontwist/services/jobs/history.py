@@ -138,6 +138,9 @@ class HistoryService(Service):
                 job[field] = float(stats.get(field) or job[field])
         job["status"] = status
         job["end_time"] = self.ctx.reactor.seconds()
+        # As Moonraker: the metadata again, for a file whose extraction ended after the start.
+        job["metadata"] = self.files.metadata(job["filename"]) or job["metadata"]
+        self.files.note_job(job["filename"], job["start_time"], job["job_id"])
         totals = add_to_totals(self.records.totals(), job)
         self.records.save_totals(totals).addErrback(
             lambda failure: log.warn("Could not save job totals: {error}", error=failure.getErrorMessage()))

@@ -95,6 +95,20 @@ class UploadTests(SynchronousTestCase):
         self.assertTrue(result["print_started"])
         self.assertEqual(self.klippy.prints, [("sub/part.gcode", None)])
 
+    def test_print_true_starts_the_print_once_the_metadata_is_stored(self) -> None:
+        metadata_at_start: list[Any] = []
+        record_print = self.klippy.start_print
+
+        def start_print(filename: str, user: str | None = None) -> Any:
+            metadata_at_start.append(self.files.service.metadata.get(filename))
+            return record_print(filename, user)
+
+        self.patch(self.klippy, "start_print", start_print)
+        result = self.successResultOf(self.upload(sample("cura"), print="true"))
+        self.assertTrue(result["print_started"])
+        [metadata] = metadata_at_start
+        self.assertEqual(metadata["slicer"], "Cura")  # type: ignore[index]
+
     def test_print_while_printing_is_queued_when_configured(self) -> None:
         self.klippy.status["print_stats"] = {"state": "printing", "filename": "other.gcode"}
         queue = FakeJobQueue()

@@ -64,6 +64,21 @@ class JobRecordTests(HistoryTestCase):
             "total_jobs": 1, "total_time": 120.0, "total_print_time": 110.0, "total_filament_used": 240.0,
             "longest_job": 120.0, "longest_print": 110.0}})
 
+    def test_metadata_extracted_after_the_start_is_in_the_finished_record(self) -> None:
+        path = self.gcode("late.gcode")
+        self.start_history()
+        self.connect()
+        self.push_stats(state="printing", filename="late.gcode", total_duration=0.0)
+        self.assertEqual(self.notified("notify_history_changed")[0]["job"]["metadata"], {})
+        self.metadata.data["late.gcode"] = {"modified": os.stat(path).st_mtime, "slicer": "OrcaSlicer",
+                                            "print_start_time": None, "job_id": None}
+        self.push_stats(state="complete", total_duration=5.0)
+        [job] = self.call("server.history.list")["jobs"]
+        self.assertEqual(job["metadata"], {"modified": os.stat(path).st_mtime, "slicer": "OrcaSlicer"})
+        self.assertEqual(self.notified("notify_history_changed")[1]["job"], job)
+        self.assertEqual((self.metadata.data["late.gcode"]["job_id"],
+                          self.metadata.data["late.gcode"]["print_start_time"]), ("000001", job["start_time"]))
+
     def test_a_changed_or_missing_file_does_not_exist_for_the_job(self) -> None:
         self.start_history()
         self.connect()
