@@ -4,7 +4,9 @@ States: ``paused`` (nothing loads), ``ready`` (the next job loads when the
 current one completes, with ``automatic_transition``), ``loading`` (waiting
 out ``job_transition_delay`` and running ``job_transition_gcode``),
 ``starting`` (``SDCARD_PRINT_FILE`` sent). Every change is written to the
-database at once and announced 50 ms later with ``notify_job_queue_changed``.
+database at once and announced 50 ms later with ``notify_job_queue_changed``;
+a jump as action ``job_jumped`` (Moonraker announces none; Mainsail and Fluidd
+read only ``updated_queue`` and ``queue_state``).
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class JobQueueService(Service):
         if check_exists:
             for filename in filenames:
                 if not self.files.exists(filename):
-                    raise ApiError(f"Invalid filename: {filename}")
+                    raise ApiError(f"G-Code File {filename} does not exist")
         if reset:
             self.jobs = []
         now = self.ctx.reactor.seconds()
@@ -135,7 +137,7 @@ class JobQueueService(Service):
         for index, job in enumerate(self.jobs):
             if job.job_id == job_id:
                 self.jobs.insert(0, self.jobs.pop(index))
-                return self._save()
+                return self._changed("job_jumped")
         raise ApiError(f"Invalid job id: {job_id}")
 
     def status(self) -> dict[str, Any]:

@@ -76,7 +76,7 @@ class QueueApiTests(QueueTestCase):
         self.call("server.job_queue.post_job", filenames=["a.gcode"])
         writes = self.namespace.writes
         error = self.call_fails("server.job_queue.post_job", filenames=["b.gcode", "nope.gcode"], reset=True)
-        self.assertEqual(error.message, "Invalid filename: nope.gcode")
+        self.assertEqual(error.message, "G-Code File nope.gcode does not exist")
         self.assertEqual(self.filenames(), ["a.gcode"])
         self.assertEqual(self.namespace.writes, writes)
         self.call_fails("server.job_queue.post_job", filenames=["../outside.gcode"])
@@ -106,6 +106,17 @@ class QueueApiTests(QueueTestCase):
         self.assertEqual(self.notified("notify_job_queue_changed")[-1],
                          {"action": "jobs_removed", "updated_queue": [], "queue_state": "paused"})
         self.assertEqual(self.stored(), {"state": "paused", "jobs": []})
+
+    def test_a_jump_is_stored_and_notified_with_the_new_order(self) -> None:
+        self.call("server.job_queue.post_job", filenames=["a.gcode", "b.gcode"])
+        self.reactor.advance(0.05)
+        last = self.queue.status()["queued_jobs"][-1]["job_id"]
+        self.call("server.job_queue.jump", job_id=last)
+        self.assertEqual([job["filename"] for job in self.stored()["jobs"]], ["b.gcode", "a.gcode"])
+        self.reactor.advance(0.05)
+        change = self.notified("notify_job_queue_changed")[-1]
+        self.assertEqual((change["action"], change["queue_state"]), ("job_jumped", "paused"))
+        self.assertEqual([job["filename"] for job in change["updated_queue"]], ["b.gcode", "a.gcode"])
 
     def test_start_when_idle_loads_the_first_job(self) -> None:
         self.call("server.job_queue.post_job", filenames=["a.gcode", "b.gcode"])
