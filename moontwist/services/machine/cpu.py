@@ -54,6 +54,8 @@ def cpu_info(paths: HostPaths) -> dict[str, Any]:
         if key == "processor":
             processors += 1
         field = CPUINFO_FIELDS.get(key)
+        if field == "serial_number":
+            value = value.lstrip("0") or value[-1:]  # As Moonraker: 00000000b898bdb4 -> b898bdb4
         if field is not None and not info[field]:
             info[field] = value
     info["cpu_count"] = processors or os.cpu_count()

@@ -12,7 +12,7 @@ from typing import Any
 
 from moontwist.services.machine.host import HostPaths, read_int, read_stripped, read_text
 
-ARPHRD_LOOPBACK = 772
+ARPHRD_ETHER = 1
 ARPHRD_CAN = 280
 
 
@@ -26,15 +26,20 @@ def interface_types(paths: HostPaths) -> dict[str, int | None]:
     return {name: read_int(base / name / "type") for name in names}
 
 
+def is_up(paths: HostPaths, name: str) -> bool:
+    """The kernel's operational state (what ``ip`` shows as ``state UP``)."""
+    return read_stripped(paths.sys("class", "net", name, "operstate")) == "up"
+
+
 def network(paths: HostPaths) -> dict[str, Any]:
-    """Non-loopback, non-CAN interfaces with their MAC and IP addresses."""
+    """Interfaces as Moonraker lists them: Ethernet type (wired or Wi-Fi), up, with an address."""
     types = interface_types(paths)
     addresses = ipv4_addresses(paths)
     for name, found in ipv6_addresses(paths).items():
         addresses.setdefault(name, []).extend(found)
     result = {}
     for name, kind in types.items():
-        if kind in (ARPHRD_LOOPBACK, ARPHRD_CAN):
+        if kind != ARPHRD_ETHER or not addresses.get(name) or not is_up(paths, name):
             continue
         result[name] = {
             "mac_address": read_stripped(paths.sys("class", "net", name, "address")) or "",
@@ -44,10 +49,10 @@ def network(paths: HostPaths) -> dict[str, Any]:
 
 
 def canbus(paths: HostPaths) -> dict[str, Any]:
-    """CAN interfaces. The bitrate is not in sysfs (netlink only): null."""
+    """CAN interfaces that are up. The bitrate is not in sysfs (netlink only): null."""
     result = {}
     for name, kind in interface_types(paths).items():
-        if kind != ARPHRD_CAN:
+        if kind != ARPHRD_CAN or not is_up(paths, name):
             continue
         base = paths.sys("class", "net", name)
         driver = base / "device" / "driver"

@@ -86,7 +86,8 @@ class ProcStatsService(Service):
 
     def _check_throttling(self, vcgencmd: str) -> None:
         def compare(state: dict[str, Any]) -> None:
-            changed = self.throttled is not None and state["bits"] != self.throttled["bits"]
+            # As Moonraker: compared with no throttling before the first reading.
+            changed = state["bits"] != (self.throttled["bits"] if self.throttled is not None else 0)
             self.throttled = state
             if changed:
                 self.ctx.notify("notify_cpu_throttled", [state])

@@ -129,8 +129,8 @@ class MachineService(Service):
             return "ok"
         if name not in self.provider.services:
             if name in self.allowed:
-                raise ApiError(f"Service '{name}' is not installed")
-            raise ApiError(f"Service '{name}' is not allowed")
+                raise ApiError(f"Service '{name}' not installed")
+            raise ApiError(f"Service '{name}' not allowed")
         try:
             await self.provider.action(action, name)
         finally:

@@ -64,10 +64,10 @@ class SystemdTests(MachineTestCase):
         await self.start()
         with self.assertRaises(ApiError) as raised:
             await self.call("machine.services.restart", service="ssh")
-        self.assertEqual(raised.exception.message, "Service 'ssh' is not allowed")
+        self.assertEqual(raised.exception.message, "Service 'ssh' not allowed")
         with self.assertRaises(ApiError) as raised:
             await self.call("machine.services.restart", service="KlipperScreen")
-        self.assertEqual(raised.exception.message, "Service 'KlipperScreen' is not installed")
+        self.assertEqual(raised.exception.message, "Service 'KlipperScreen' not installed")
         self.assertFalse([line for line in calls(self.bin) if line.startswith("sudo")])
 
     async def test_moonraker_restart_answers_before_restarting(self) -> None:

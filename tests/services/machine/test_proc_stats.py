@@ -153,3 +153,16 @@ class ThrottleNotificationTests(SynchronousTestCase):
         self.assertEqual(answers, [])
         self.assertEqual(client.notifications("notify_cpu_throttled"), [[throttled_state(0x50005)]])
         self.assertEqual(service.proc_stats(None)["throttled_state"], throttled_state(0x50005))  # type: ignore[arg-type]
+
+    def test_throttling_found_at_the_first_reading_is_notified(self) -> None:
+        self.patch(proc_stats, "query_throttled", lambda reactor, program: succeed(throttled_state(0x50000)))
+        clock = Clock()
+        ctx = make_ctx(clock, temp_dir(self))
+        client = FakeConnection(1)
+        ctx.connections.add(client)
+        service = ProcStatsService(ctx, FakeHost(self).paths, vcgencmd="/usr/bin/vcgencmd")
+        service.startService()
+        self.addCleanup(service.stopService)
+        for _ in range(11):
+            clock.advance(1)
+        self.assertEqual(client.notifications("notify_cpu_throttled"), [[throttled_state(0x50000)]])

@@ -60,6 +60,8 @@ Local:
            /32 host LOCAL
         |-- 169.254.3.4
            /32 host LOCAL
+        |-- 192.168.2.9
+           /32 host LOCAL
 """
 
 ROUTE = """\
@@ -67,12 +69,14 @@ Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tI
 wlan0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
 wlan0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
 eth0\t0000FEA9\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0
+eth1\t0002A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
 """
 
 IF_INET6 = """\
 00000000000000000000000000000001 01 80 10 80       lo
 fe800000000000000211223344556677 03 40 20 80    wlan0
 20010db8000000000000000000000005 03 40 00 80    wlan0
+fe800000000000000000000000000009 04 40 20 80     wg0
 """
 
 
@@ -87,12 +91,25 @@ def pi_tree(test: SynchronousTestCase) -> HostPaths:
         "proc/self/cgroup": "0::/system.slice/moonraker-2.service\n",
         "sys/class/net/lo/type": "772\n",
         "sys/class/net/lo/address": "00:00:00:00:00:00\n",
+        "sys/class/net/lo/operstate": "unknown\n",
         "sys/class/net/wlan0/type": "1\n",
         "sys/class/net/wlan0/address": "b8:27:eb:00:11:22\n",
+        "sys/class/net/wlan0/operstate": "up\n",
         "sys/class/net/eth0/type": "1\n",
         "sys/class/net/eth0/address": "b8:27:eb:33:44:55\n",
+        "sys/class/net/eth0/operstate": "up\n",
+        # Down, or up without an address: Moonraker leaves them out.
+        "sys/class/net/eth1/type": "1\n",
+        "sys/class/net/eth1/operstate": "down\n",
+        "sys/class/net/usb0/type": "1\n",
+        "sys/class/net/usb0/operstate": "up\n",
+        "sys/class/net/wg0/type": "65534\n",
+        "sys/class/net/wg0/operstate": "unknown\n",
         "sys/class/net/can0/type": "280\n",
         "sys/class/net/can0/tx_queue_len": "128\n",
+        "sys/class/net/can0/operstate": "up\n",
+        "sys/class/net/can1/type": "280\n",
+        "sys/class/net/can1/operstate": "down\n",
         "sys/bus/spi/drivers/mcp251x/.keep": "",
         "sys/block/mmcblk0/size": "62333952\n",
         "sys/block/mmcblk0/device/manfid": "0x000003\n",
@@ -113,7 +130,7 @@ class SystemInfoTests(SynchronousTestCase):
         info = cpu_info(pi_tree(self))
         self.assertEqual(info["cpu_count"], 2)
         self.assertEqual(info["cpu_desc"], "ARMv7 Processor rev 4 (v7l)")
-        self.assertEqual(info["serial_number"], "00000000b898bdb4")
+        self.assertEqual(info["serial_number"], "b898bdb4")  # leading zeros dropped, as Moonraker shows it
         self.assertEqual(info["hardware_desc"], "BCM2835")
         self.assertEqual(info["model"], "Raspberry Pi 3 Model B Rev 1.2")
         self.assertEqual((info["total_memory"], info["memory_units"]), (945364, "kB"))
@@ -151,7 +168,7 @@ class SystemInfoTests(SynchronousTestCase):
         parsed = parse_os_release("NAME='Arch Linux'\n# comment\nBROKEN\nVERSION_ID=\"1.2.3\"\nX=\"unterminated\n")
         self.assertEqual(parsed, {"NAME": "Arch Linux", "VERSION_ID": "1.2.3"})
 
-    def test_network_interfaces_with_ipv4_and_ipv6_addresses(self) -> None:
+    def test_network_lists_ethernet_interfaces_that_are_up_with_addresses(self) -> None:
         result = network(pi_tree(self))
         self.assertEqual(sorted(result), ["eth0", "wlan0"])
         self.assertEqual(result["wlan0"], {
