@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
+
+from zope.interface import implementer
 
 from twisted.logger import (
     FilteringLogObserver,
+    ILogFilterPredicate,
     LogLevel,
     LogLevelFilterPredicate,
+    PredicateResult,
     globalLogPublisher,
     textFileLogObserver,
 )
@@ -35,16 +40,28 @@ def open_log(path: Path) -> RollingLogFile:
                           maxRotatedFiles=KEEP_FILES)
 
 
+@implementer(ILogFilterPredicate)
+class QuietRetries:
+    """Drops ClientService's line per reconnect attempt (every few seconds while
+    Klippy is down); the Klippy service logs the state changes that matter."""
+
+    def __call__(self, event: dict[str, Any]) -> PredicateResult:
+        if str(event.get("log_format", "")).startswith("Scheduling retry"):
+            return PredicateResult.no
+        return PredicateResult.maybe
+
+
 def start_file_logging(path: Path, verbose: bool) -> RollingLogFile:
-    """Add an observer writing to ``path``; debug events only when ``verbose``.
+    """Add an observer writing to ``path``; debug events and retries only when ``verbose``.
 
     Returns the file, so that ``server.logs.rollover`` can roll it.
     """
-    level = LogLevel.debug if verbose else LogLevel.info
     log_file = open_log(path)
-    observer = FilteringLogObserver(
-        textFileLogObserver(log_file),
-        [LogLevelFilterPredicate(defaultLogLevel=level)],
-    )
+    predicates: list[ILogFilterPredicate] = [
+        LogLevelFilterPredicate(defaultLogLevel=LogLevel.debug if verbose else LogLevel.info)
+    ]
+    if not verbose:
+        predicates.insert(0, QuietRetries())
+    observer = FilteringLogObserver(textFileLogObserver(log_file), predicates)
     globalLogPublisher.addObserver(observer)
     return log_file

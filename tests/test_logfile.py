@@ -26,3 +26,13 @@ class RollingLogFileTests(SynchronousTestCase):
         log.write("today\n")
         log.flush()
         self.assertEqual((folder / "moonraker.log.1").read_text(), "yesterday\n")
+
+
+class QuietRetriesTests(SynchronousTestCase):
+    def test_reconnect_attempt_lines_are_dropped_and_others_pass(self) -> None:
+        from twisted.logger import PredicateResult
+
+        quiet = logfile.QuietRetries()
+        self.assertEqual(quiet({"log_format": "Scheduling retry 3 to connect {endpoint} in {delay} seconds."}),
+                         PredicateResult.no)
+        self.assertEqual(quiet({"log_format": "Klippy connection lost"}), PredicateResult.maybe)
