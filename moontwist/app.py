@@ -82,6 +82,9 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
         service.setName(name)
         service.setServiceParent(root)
         ctx.add_component(name, service)
+        # A section named for a served component counts as read even when the
+        # component has no options in it ([history]), as in Moonraker.
+        config.section(name)
 
     add("database", DatabaseService(ctx))
     add("file_manager", FileManagerService(ctx))

@@ -291,3 +291,8 @@ class ServerMethodTests(TestCase):
         protected = await ws.call("server.database.post_item",
                                   {"namespace": "history", "key": "x", "value": 1})
         self.assertEqual(protected["error"]["code"], 403)
+
+    async def test_section_of_a_served_component_without_options_is_not_a_warning(self) -> None:
+        daemon = await start_daemon(self, BASE_CONFIG + "\n[history]\n\n[job_state]\n")
+        code, body = await get_json(self, daemon.http_url + "/server/info")
+        self.assertEqual([w for w in body["result"]["warnings"] if "Unparsed" in w], [])
