@@ -59,6 +59,19 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
     # Set when the HTTP side already established the client's address and user.
     identified = False
 
+    # Autobahn formats the arguments of a debug log line for every chunk
+    # received and every frame sent, whether debug logging is on or not
+    # (~2 us each, 6 % of a server.info round trip); these two skip only that.
+    def dataReceived(self, data: bytes) -> None:
+        self._dataReceived(data)
+
+    def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:
+        if sync or chopsize or self.send_queue or self.logOctets or self.state != self.STATE_OPEN:
+            super().sendData(data, sync, chopsize)
+            return
+        self.transport.write(data)
+        self.trafficStats.outgoingOctetsWireLevel += len(data)
+
     def onConnect(self, request: ConnectionRequest) -> None:
         if not self.identified:
             self.ip = self.factory.client_ip(self, request)
