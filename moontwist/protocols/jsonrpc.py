@@ -95,7 +95,10 @@ class JsonRpcDispatcher:
             return succeed(jsoncodec.encode(error_response(RpcError(PARSE_ERROR, "Parse error"), None)))
         if isinstance(message, list):
             return self._handle_batch(message)
-        return self._handle_one(message).addCallback(_encode_optional)
+        handled = self._handle_one(message)
+        if _fired_with_value(handled):
+            return succeed(_encode_optional(handled.result))
+        return handled.addCallback(_encode_optional)
 
     def _handle_batch(self, messages: list[Any]) -> "Deferred[bytes | None]":
         if not messages:
@@ -124,6 +127,9 @@ class JsonRpcDispatcher:
         def reply(result: Any) -> dict[str, Any] | None:
             return None if call.is_notification else result_response(result, call.id)
 
+        if _fired_with_value(deferred):
+            return succeed(reply(deferred.result))
+
         def fail(failure: Failure) -> dict[str, Any] | None:
             if call.is_notification:
                 return None
@@ -132,6 +138,12 @@ class JsonRpcDispatcher:
             return error_response(RpcError(INTERNAL_ERROR, str(failure.value) or "Internal error"), call.id)
 
         return deferred.addCallbacks(reply, fail)
+
+
+def _fired_with_value(deferred: "Deferred[Any]") -> bool:
+    """Whether ``deferred`` already holds a plain result (most handlers answer at
+    once): then it is read directly instead of through a chain of callbacks."""
+    return deferred.called and not isinstance(deferred.result, (Failure, Deferred))
 
 
 def _as_deferred(outcome: Any) -> "Deferred[Any]":
