@@ -220,8 +220,11 @@ def main(argv: list[str]) -> None:
 
 
 def git_commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    return done.stdout.strip()
+    """HEAD, marked "+dirty" when moontwist/ has uncommitted changes (the tree is shared)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "moontwist", "twisted"], cwd=REPO,
+                           capture_output=True, text=True)
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 if __name__ == "__main__":
