@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.datafolder import MIB
 from bench.procstat import cpu_seconds, memory_mb, reset_peak, rss_mb
 from bench.servers import OUR_PYTHON, REPO, ApiServer
-
-MIB = 1024 * 1024
 
 
 class NotAvailable(Exception):
