@@ -137,6 +137,7 @@ class ToolHead:
         self.note_activity(now)
         start_time = max(self.queue_end, now)
         self.queue_end = start_time + distance / velocity / self.host.speed
+        self._prune(now)
         self.moves.append(Move(start_time, self.queue_end, start, end, velocity, extrude_velocity))
         # Klippy keeps the newest move in its lookahead queue: only what was
         # queued before it counts against the buffer.
@@ -194,11 +195,16 @@ class ToolHead:
             return None
         return self.host.timers.sleep(remaining)
 
-    def live_state(self, eventtime: float) -> tuple[list[float], float, float]:
-        """Where the nozzle is now: (position, velocity, extruder velocity)."""
+    def _prune(self, eventtime: float) -> None:
+        """Forget moves finished by ``eventtime`` (the queue holds only what is ahead)."""
         moves = self.moves
         while moves and moves[0].end_time <= eventtime:
             moves.popleft()
+
+    def live_state(self, eventtime: float) -> tuple[list[float], float, float]:
+        """Where the nozzle is now: (position, velocity, extruder velocity)."""
+        self._prune(eventtime)
+        moves = self.moves
         if not moves:
             return list(self.commanded_pos), 0.0, 0.0
         move = moves[0]

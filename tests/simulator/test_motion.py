@@ -73,6 +73,12 @@ class MoveTests(SimulatorTestCase):
         self.advance(0.25)
         self.assertEqual(self.client.result(second), {})
 
+    def test_finished_moves_are_forgotten_without_a_motion_report_reader(self) -> None:
+        for step in range(200):
+            self.script_ok(f"G1 X{1 + step % 2} F60000")
+            self.advance(0.1)
+        self.assertLessEqual(len(self.printer.host.lookup_object("toolhead").moves), 2)
+
     def test_g4_p0_answers_at_once_even_after_moves(self) -> None:
         self.script_ok("G1 X5 F600")
         self.script_ok("G4 P0")
