@@ -9,7 +9,7 @@ asking for the same thing share one encoded push.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall
@@ -72,27 +72,26 @@ class _Tick:
             self._changes[name] = changed
         return changed
 
-    def full(self, objects: Objects) -> dict[str, Any]:
-        """A query answer: every requested object and field, changed or not."""
-        result = {}
+    def _requested(self, objects: Objects) -> Iterator[tuple[str, list[str], dict[str, Any]]]:
+        """Each object's fields and status; "all fields" (None) is pinned to the
+        fields the object has the first time it has any, as Klippy does."""
         for name, fields in objects.items():
             current = self.status(name)
             if fields is None:
                 fields = list(current)
                 if fields:
                     objects[name] = fields
-            result[name] = {field: current.get(field) for field in fields}
-        return result
+            yield name, fields, current
+
+    def full(self, objects: Objects) -> dict[str, Any]:
+        """A query answer: every requested object and field, changed or not."""
+        return {name: {field: current.get(field) for field in fields}
+                for name, fields, current in self._requested(objects)}
 
     def changed(self, objects: Objects) -> dict[str, Any]:
         """A subscription push: only fields that differ from the previous tick."""
         result = {}
-        for name, fields in objects.items():
-            current = self.status(name)
-            if fields is None:
-                fields = list(current)
-                if fields:
-                    objects[name] = fields
+        for name, fields, current in self._requested(objects):
             changed = self.changes(name, current)
             if changed:
                 values = {field: current.get(field) for field in fields if field in changed}
