@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
+from typing import Any, Iterator
 
 from moontwist.services.files.items import permissions
 from moontwist.services.files.paths import GIT_DIR, Location, Root, inside, is_gcode, is_internal
@@ -27,34 +27,26 @@ def walk_files(root: Root, start: str = "", gcode_only: bool = False,
         return files
     visited = {(status.st_dev, status.st_ino)}
     pending = [top]
-    while pending:
-        folder = pending.pop()
+    for entry in _visible_entries(pending):
         try:
-            entries = list(os.scandir(folder))
+            is_link = entry.is_symlink()
+            if is_link and not inside(os.path.realpath(entry.path), base):
+                continue
+            status = entry.stat()
         except OSError:
             continue
-        for entry in entries:
-            if entry.name == GIT_DIR or is_internal(entry.name):
-                continue
-            try:
-                is_link = entry.is_symlink()
-                if is_link and not inside(os.path.realpath(entry.path), base):
-                    continue
-                status = entry.stat()
-            except OSError:
-                continue
-            if stat.S_ISDIR(status.st_mode):
-                identity = (status.st_dev, status.st_ino)
-                if entry.path not in skip and identity not in visited:
-                    visited.add(identity)
-                    pending.append(entry.path)
-            elif stat.S_ISREG(status.st_mode) and (not gcode_only or is_gcode(entry.name)):
-                files.append({
-                    "path": os.path.relpath(entry.path, base),
-                    "modified": status.st_mtime,
-                    "size": status.st_size,
-                    "permissions": permissions(root, entry.path, is_link, True),
-                })
+        if stat.S_ISDIR(status.st_mode):
+            identity = (status.st_dev, status.st_ino)
+            if entry.path not in skip and identity not in visited:
+                visited.add(identity)
+                pending.append(entry.path)
+        elif stat.S_ISREG(status.st_mode) and (not gcode_only or is_gcode(entry.name)):
+            files.append({
+                "path": os.path.relpath(entry.path, base),
+                "modified": status.st_mtime,
+                "size": status.st_size,
+                "permissions": permissions(root, entry.path, is_link, True),
+            })
     files.sort(key=lambda item: item["path"])
     return files
 
@@ -95,6 +87,21 @@ def walk_dirs(top: str, skip: set[str] | frozenset[str] = frozenset()) -> list[s
     """``top`` and every folder below it, not following symlinks (inotify watches)."""
     found = [top]
     pending = [top]
+    for entry in _visible_entries(pending):
+        if entry.path in skip:
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                found.append(entry.path)
+                pending.append(entry.path)
+        except OSError:
+            continue
+    return found
+
+
+def _visible_entries(pending: list[str]) -> Iterator[os.DirEntry[str]]:
+    """The entries of each folder taken from ``pending`` (callers add the folders to
+    descend into while iterating), leaving out ``.git`` and our internal files."""
     while pending:
         folder = pending.pop()
         try:
@@ -102,15 +109,8 @@ def walk_dirs(top: str, skip: set[str] | frozenset[str] = frozenset()) -> list[s
         except OSError:
             continue
         for entry in entries:
-            if entry.name == GIT_DIR or is_internal(entry.name) or entry.path in skip:
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    found.append(entry.path)
-                    pending.append(entry.path)
-            except OSError:
-                continue
-    return found
+            if entry.name != GIT_DIR and not is_internal(entry.name):
+                yield entry
 
 
 def is_empty_directory(path: str) -> bool:
