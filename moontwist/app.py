@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from twisted.application.service import IService
-from twisted.internet.endpoints import SSL4ServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
 from moontwist.cli import resolve
@@ -27,6 +27,7 @@ from moontwist.services.server import ServerService
 from moontwist.services.unixsocket import UnixSocketService
 from moontwist.simulator.service import SimulatorService
 from moontwist.logfile import start_file_logging
+from moontwist.ports import TCPServerEndpoint
 from moontwist.tls import TLSConfigError, server_tls_options
 
 log = Logger()
@@ -148,8 +149,5 @@ def _interface(host: str) -> str:
     return "::" if host == "all" else host
 
 
-def _tcp(reactor: Any, host: str, port: int) -> Any:
-    interface = _interface(host)
-    if ":" in interface:
-        return TCP6ServerEndpoint(reactor, port, interface=interface)
-    return TCP4ServerEndpoint(reactor, port, interface=interface)
+def _tcp(reactor: Any, host: str, port: int) -> TCPServerEndpoint:
+    return TCPServerEndpoint(reactor, port, interface=_interface(host))

@@ -8,12 +8,12 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.endpoints import UNIXServerEndpoint
 from twisted.internet.protocol import Factory
 
 from moontwist.api import Transport
 from moontwist.connections import RpcSession
 from moontwist.context import ServerContext
+from moontwist.ports import UNIXServerEndpoint
 from moontwist.protocols.rpcstream import RpcStreamProtocol
 
 
