@@ -26,14 +26,18 @@ class IntXorMasker:
         self._ptr = 0
 
     def process(self, data: bytes) -> bytes:
-        size = len(data)
         offset = self._ptr & 3
-        self._ptr += size
-        if not size:
-            return b""
-        key = self._key[offset:] + self._key[:offset]
-        stream = (key * ((size >> 2) + 1))[:size]
-        return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(size, "little")
+        self._ptr += len(data)
+        return unmask(self._key[offset:] + self._key[:offset], data)
+
+
+def unmask(key: bytes, data: bytes) -> bytes:
+    """``data`` XOR-ed with the 4-byte ``key`` repeated (masking and unmasking are the same)."""
+    size = len(data)
+    if not size:
+        return b""
+    stream = (key * ((size >> 2) + 1))[:size]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(size, "little")
 
 
 def create_masker(mask: bytes, length: int | None = None) -> IntXorMasker:
