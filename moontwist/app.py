@@ -15,6 +15,7 @@ from moontwist.config import ConfigError, load_config
 from moontwist.context import Options, ServerContext
 from moontwist.resources.site import build_site
 from moontwist.services.authorization import AuthorizationService
+from moontwist.services.collector import CollectorService
 from moontwist.services.database import DatabaseService
 from moontwist.services.files import FileManagerService
 from moontwist.services.jobs import HistoryService, JobQueueService, JobStateService
@@ -51,13 +52,16 @@ def makeService(raw_options: Any) -> IService:
     not a traceback.
     """
     try:
-        return build(resolve(raw_options))
+        return build(resolve(raw_options), freeze=True)
     except StartupError as error:
         sys.stderr.write(f"moontwist: {error}\n")
         raise SystemExit(1) from None
 
 
-def build(options: Options, reactor: Any = None) -> OrderedMultiService:
+def build(options: Options, reactor: Any = None, freeze: bool = False) -> OrderedMultiService:
+    """The daemon's service tree; ``freeze`` (the real daemon, not the test
+    suite's many in one process) hides start-up objects from the garbage
+    collector once everything is up (see services/collector.py)."""
     if reactor is None:
         from twisted.internet import reactor as default_reactor
 
@@ -109,6 +113,9 @@ def build(options: Options, reactor: Any = None) -> OrderedMultiService:
     add("job_queue", JobQueueService.from_config(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
+    collector = CollectorService(reactor, ctx.connections, freeze)
+    collector.setName("collector")
+    collector.setServiceParent(root)
     ctx.warnings.extend(config.unread_warnings())
     root.ctx = ctx  # type: ignore[attr-defined]
     return root

@@ -1,0 +1,79 @@
+import gc
+import weakref
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from moontwist.api import Transport
+from moontwist.connections import ConnectionManager
+from moontwist.services.collector import DELAY, CollectorService
+
+
+class Connection:
+    """A connection that, like a websocket's objects, refers to itself."""
+
+    transport = Transport.WEBSOCKET
+    client_info = None
+
+    def __init__(self, connection_id: int) -> None:
+        self.connection_id = connection_id
+        self.cycle = self
+
+
+class CollectorServiceTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        # Only the service may collect during these tests.
+        gc.disable()
+        self.addCleanup(gc.enable)
+        self.clock = Clock()
+        self.connections = ConnectionManager()
+        self.service = CollectorService(self.clock, self.connections)
+        self.service.startService()
+
+    def close_new_connection(self, connection_id: int) -> "weakref.ref[Connection]":
+        connection = Connection(connection_id)
+        self.connections.add(connection)
+        self.connections.remove(connection)
+        return weakref.ref(connection)
+
+    def test_a_closed_connection_is_freed_after_the_delay(self) -> None:
+        closed = self.close_new_connection(1)
+        self.clock.advance(DELAY - 0.1)
+        self.assertIsNotNone(closed())
+        self.clock.advance(0.1)
+        self.assertIsNone(closed())
+
+    def test_a_burst_of_closes_is_one_collection(self) -> None:
+        refs = [self.close_new_connection(n) for n in range(100)]
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(DELAY)
+        self.assertEqual([ref() for ref in refs], [None] * 100)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_a_close_after_a_collection_schedules_the_next(self) -> None:
+        self.close_new_connection(1)
+        self.clock.advance(DELAY)
+        closed = self.close_new_connection(2)
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(DELAY)
+        self.assertIsNone(closed())
+
+    def test_stopping_cancels_the_pending_collection_and_stops_listening(self) -> None:
+        self.close_new_connection(1)
+        self.service.stopService()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.close_new_connection(2)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class FreezeTests(SynchronousTestCase):
+    def test_freeze_hides_existing_objects_from_the_collector(self) -> None:
+        self.addCleanup(gc.unfreeze)
+        service = CollectorService(Clock(), ConnectionManager(), freeze=True)
+        service.startService()
+        self.assertGreater(gc.get_freeze_count(), 0)
+
+    def test_without_freeze_nothing_is_hidden(self) -> None:
+        frozen = gc.get_freeze_count()
+        CollectorService(Clock(), ConnectionManager()).startService()
+        self.assertEqual(gc.get_freeze_count(), frozen)
