@@ -113,7 +113,7 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("job_queue", JobQueueService.from_config(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
-    collector = CollectorService(reactor, ctx.connections, freeze)
+    collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
     collector.setName("collector")
     collector.setServiceParent(root)
     ctx.warnings.extend(config.unread_warnings())

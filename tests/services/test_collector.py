@@ -6,7 +6,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.api import Transport
 from moontwist.connections import ConnectionManager
-from moontwist.services.collector import DELAY, CollectorService
+from moontwist.events import EventBus
+from moontwist.services.collector import DELAY, TRIGGERS, CollectorService
 
 
 class Connection:
@@ -27,7 +28,8 @@ class CollectorServiceTests(SynchronousTestCase):
         self.addCleanup(gc.enable)
         self.clock = Clock()
         self.connections = ConnectionManager()
-        self.service = CollectorService(self.clock, self.connections)
+        self.events = EventBus()
+        self.service = CollectorService(self.clock, self.connections, self.events)
         self.service.startService()
 
     def close_new_connection(self, connection_id: int) -> "weakref.ref[Connection]":
@@ -58,22 +60,35 @@ class CollectorServiceTests(SynchronousTestCase):
         self.clock.advance(DELAY)
         self.assertIsNone(closed())
 
+    def test_finished_file_work_schedules_a_collection(self) -> None:
+        self.assertEqual(TRIGGERS, ("filelist_changed", "metadata_idle"))
+        for name in TRIGGERS:
+            garbage = Connection(0)
+            freed = weakref.ref(garbage)
+            del garbage
+            self.events.emit(name, {"action": "create_file"})
+            self.assertEqual(len(self.clock.getDelayedCalls()), 1, name)
+            self.clock.advance(DELAY)
+            self.assertIsNone(freed(), name)
+
     def test_stopping_cancels_the_pending_collection_and_stops_listening(self) -> None:
         self.close_new_connection(1)
         self.service.stopService()
         self.assertEqual(self.clock.getDelayedCalls(), [])
         self.close_new_connection(2)
+        for name in TRIGGERS:
+            self.events.emit(name)
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
 
 class FreezeTests(SynchronousTestCase):
     def test_freeze_hides_existing_objects_from_the_collector(self) -> None:
         self.addCleanup(gc.unfreeze)
-        service = CollectorService(Clock(), ConnectionManager(), freeze=True)
+        service = CollectorService(Clock(), ConnectionManager(), EventBus(), freeze=True)
         service.startService()
         self.assertGreater(gc.get_freeze_count(), 0)
 
     def test_without_freeze_nothing_is_hidden(self) -> None:
         frozen = gc.get_freeze_count()
-        CollectorService(Clock(), ConnectionManager()).startService()
+        CollectorService(Clock(), ConnectionManager(), EventBus()).startService()
         self.assertEqual(gc.get_freeze_count(), frozen)

@@ -25,6 +25,8 @@ from moontwist.services.files.paths import inside
 log = Logger()
 
 NAMESPACE = "gcode_metadata"
+# Emitted by the file manager when the extraction queue has run dry.
+IDLE_EVENT = "metadata_idle"
 Metadata = dict[str, Any]
 
 
@@ -116,6 +118,8 @@ class MetadataStore:
         self._queued: dict[str, list[Deferred[Metadata | None]]] = {}
         self._busy = False
         self._stopping: Deferred[None] | None = None
+        # Called each time the queue runs dry after an extraction.
+        self.on_idle: Callable[[], None] | None = None
 
     def get(self, relative: str) -> Metadata | None:
         try:
@@ -178,6 +182,8 @@ class MetadataStore:
         for waiting in waiters:
             waiting.callback(metadata)
         self._next()
+        if self.idle() and self.on_idle is not None:
+            self.on_idle()
 
     def sync(self, files: list[dict[str, Any]], start: str = "") -> "Deferred[Any]":
         """Bring records under ``start`` in line with a walk: prune the gone (with their

@@ -27,7 +27,7 @@ from moontwist.services.files.coalesce import Coalescer
 from moontwist.services.files.endpoints import FileEndpoints
 from moontwist.services.files.external import ExternalChanges
 from moontwist.services.files.incoming import IncomingFile, remove_stale_uploads
-from moontwist.services.files.metadata import NAMESPACE, MemoryRecords, MetadataStore
+from moontwist.services.files.metadata import IDLE_EVENT as METADATA_IDLE, NAMESPACE, MemoryRecords, MetadataStore
 from moontwist.services.files.operations import to_api_error
 from moontwist.services.files.paths import Location, Root, RootTable
 from moontwist.services.files.printing import PrintGuard
@@ -72,6 +72,7 @@ class FileManagerService(Service):
         self.table.reserve(Path(__file__).resolve().parents[2], "moonraker")
         self.announcer = Announcer(ctx.notify, ctx.events.emit, ctx.reactor)
         self.metadata = MetadataStore(MemoryRecords(), self.table.root("gcodes").path, self.run_in_thread)
+        self.metadata.on_idle = lambda: ctx.events.emit(METADATA_IDLE)
         self.guard = PrintGuard(None)
         self.tracking = MetadataTracking(self)
         self.external = ExternalChanges(self)

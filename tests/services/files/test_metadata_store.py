@@ -108,6 +108,20 @@ class MetadataStoreTests(SynchronousTestCase):
         threads.run_all()
         self.assertEqual(self.successResultOf(other)["filename"], "b.gcode")
 
+    def test_on_idle_is_called_when_the_queue_runs_dry(self) -> None:
+        self.write("a.gcode", sample("cura"))
+        self.write("b.gcode", sample("cura"))
+        threads = ManualThreads()
+        store = MetadataStore(self.records, self.root, threads)
+        idle: list[bool] = []
+        store.on_idle = lambda: idle.append(True)
+        store.scan("a.gcode")
+        store.scan("b.gcode")
+        threads.run_one()
+        self.assertEqual(idle, [])
+        threads.run_one()
+        self.assertEqual(idle, [True])
+
     def test_ufp_is_unpacked_and_recorded_as_gcode(self) -> None:
         with zipfile.ZipFile(self.root / "part.ufp", "w") as package:
             package.writestr("/3D/model.gcode", sample("cura"))
