@@ -179,10 +179,16 @@ class HttpApi(Resource):
                               getattr(request, "moontwist_user", None), request.method.decode())
         deferred = self.registry.run(entry, api_request)
         is_get = request.method == b"GET"
-        return deferred.addCallbacks(
+        rendered = deferred.addCallbacks(
             lambda result: self.render_result(request, result, is_get),
             lambda failure: self.render_error(request, failure),
         )
+        # Most handlers answer at once: returning the bytes lets twisted.web
+        # send them with a Content-Length in one write, instead of a chunked
+        # body that takes three writes and a terminating chunk.
+        if rendered.called and isinstance(rendered.result, bytes):
+            return rendered.result
+        return rendered
 
     def render_result(self, request: IRequest, result: Any, etag: bool) -> bytes:
         return write_json(request, 200, jsoncodec.encode({"result": result}), etag)

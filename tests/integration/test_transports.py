@@ -6,6 +6,8 @@ import json
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import Protocol
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
@@ -27,6 +29,29 @@ class HttpTransportTests(TestCase):
         self.assertEqual(code, 200)
         self.assertEqual(body["result"]["klippy_state"], "disconnected")
         self.assertEqual(body["result"]["api_version_string"], "1.5.0")
+
+    async def test_an_immediate_answer_has_a_content_length_not_chunks(self) -> None:
+        daemon = await start_daemon(self)
+        received = Deferred()
+
+        class RawClient(Protocol):
+            data = b""
+
+            def connectionMade(self) -> None:
+                self.transport.write(b"GET /server/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+
+            def dataReceived(self, data: bytes) -> None:
+                self.data += data
+
+            def connectionLost(self, reason: object) -> None:
+                received.callback(self.data)
+
+        await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", daemon.port_of("http")), RawClient())
+        head, _, body = (await received).partition(b"\r\n\r\n")
+        headers = head.lower().split(b"\r\n")
+        self.assertIn(b"content-length: %d" % len(body), headers)
+        self.assertNotIn(b"transfer-encoding: chunked", headers)
+        self.assertEqual(json.loads(body)["result"]["klippy_state"], "disconnected")
 
     async def test_unknown_path_is_json_404(self) -> None:
         daemon = await start_daemon(self)
