@@ -114,8 +114,12 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
             self.sendData(server_frame(reply))
 
     def send_prepared_frame(self, prepared: Any) -> None:
-        if self._room_for(len(prepared.payloadHybi)):
-            self.sendPreparedMessage(prepared)
+        # The fan-out's per-client step: the frame Autobahn prepared once,
+        # written as sendPreparedMessage does when, as here, no compression
+        # extension was accepted.
+        frame = prepared.payloadHybi
+        if self._room_for(len(frame)):
+            self.sendData(frame)
 
     def _room_for(self, size: int) -> bool:
         if self.state != self.STATE_OPEN or self.budget is None:
