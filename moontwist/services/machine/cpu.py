@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import struct
 from typing import Any
 
 from moontwist.services.machine.host import HostPaths, read_text
@@ -40,7 +41,9 @@ def meminfo(paths: HostPaths) -> dict[str, tuple[int, str]]:
 def cpu_info(paths: HostPaths) -> dict[str, Any]:
     info: dict[str, Any] = {
         "cpu_count": None,
-        "bits": platform.architecture()[0],
+        # What platform.architecture() reports for the running interpreter,
+        # without the `file` process it starts to look at the executable.
+        "bits": f"{struct.calcsize('P') * 8}bit",
         "processor": platform.machine(),
         "cpu_desc": "",
         "serial_number": "",
