@@ -27,7 +27,7 @@ from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.unixsocket import UnixSocketService
 from moontwist.logfile import start_file_logging
-from moontwist.ports import TCPServerEndpoint
+from moontwist.ports import ServerEndpoint, tcp_endpoint
 from moontwist.tls import TLSConfigError, server_tls_options
 
 log = Logger()
@@ -159,5 +159,5 @@ def _interface(host: str) -> str:
     return "::" if host == "all" else host
 
 
-def _tcp(reactor: Any, host: str, port: int) -> TCPServerEndpoint:
-    return TCPServerEndpoint(reactor, port, interface=_interface(host))
+def _tcp(reactor: Any, host: str, port: int) -> ServerEndpoint:
+    return tcp_endpoint(reactor, port, interface=_interface(host))

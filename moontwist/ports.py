@@ -20,7 +20,7 @@ The endpoints are the ``listen`` half of Twisted's ``TCP4ServerEndpoint`` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet import tcp, unix
 from twisted.internet.defer import Deferred, execute
@@ -70,38 +70,26 @@ class UNIXPort(unix.Port):
 
 
 @implementer(IStreamServerEndpoint)
-class TCPServerEndpoint:
-    """Listens on TCP ``port`` at ``interface`` (IPv4 or IPv6 address)."""
+class ServerEndpoint:
+    """Listens with the port ``make_port(factory)`` builds."""
 
-    def __init__(self, reactor: Any, port: int, interface: str = "", backlog: int = 50) -> None:
-        self.reactor = reactor
-        self.port = port
-        self.interface = interface
-        self.backlog = backlog
+    def __init__(self, make_port: Callable[[IProtocolFactory], Any]) -> None:
+        self.make_port = make_port
 
-    def listen(self, factory: IProtocolFactory) -> "Deferred[TCPPort]":
+    def listen(self, factory: IProtocolFactory) -> "Deferred[Any]":
         return execute(self._listen, factory)
 
-    def _listen(self, factory: IProtocolFactory) -> TCPPort:
-        port = TCPPort(self.port, factory, self.backlog, self.interface, self.reactor)
+    def _listen(self, factory: IProtocolFactory) -> Any:
+        port = self.make_port(factory)
         port.startListening()
         return port
 
 
-@implementer(IStreamServerEndpoint)
-class UNIXServerEndpoint:
-    """Listens on the Unix socket ``path`` with file ``mode``."""
+def tcp_endpoint(reactor: Any, port: int, interface: str = "", backlog: int = 50) -> ServerEndpoint:
+    """TCP ``port`` at ``interface`` (an IPv4 or IPv6 address)."""
+    return ServerEndpoint(lambda factory: TCPPort(port, factory, backlog, interface, reactor))
 
-    def __init__(self, reactor: Any, path: str, mode: int = 0o666, backlog: int = 50) -> None:
-        self.reactor = reactor
-        self.path = path
-        self.mode = mode
-        self.backlog = backlog
 
-    def listen(self, factory: IProtocolFactory) -> "Deferred[UNIXPort]":
-        return execute(self._listen, factory)
-
-    def _listen(self, factory: IProtocolFactory) -> UNIXPort:
-        port = UNIXPort(self.path, factory, self.backlog, self.mode, self.reactor)
-        port.startListening()
-        return port
+def unix_endpoint(reactor: Any, path: str, mode: int = 0o666, backlog: int = 50) -> ServerEndpoint:
+    """The Unix socket ``path``, created with file ``mode``."""
+    return ServerEndpoint(lambda factory: UNIXPort(path, factory, backlog, mode, reactor))

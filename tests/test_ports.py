@@ -15,7 +15,7 @@ from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
-from moontwist.ports import TCPServerEndpoint, UNIXServerEndpoint
+from moontwist.ports import tcp_endpoint, unix_endpoint
 
 BIG = 8 * 1024 * 1024
 
@@ -61,7 +61,7 @@ def receive(sock: socket.socket, size: int) -> Any:
     return bytes(received)
 
 
-class TCPServerEndpointTests(TestCase):
+class TCPEndpointTests(TestCase):
     @inlineCallbacks
     def serve(self, *actions: Any) -> Any:
         protocols: list[Recorder] = []
@@ -70,7 +70,7 @@ class TCPServerEndpointTests(TestCase):
             protocols.append(Recorder(list(actions)))
             return protocols[-1]
 
-        port = yield TCPServerEndpoint(reactor, 0, "127.0.0.1").listen(Factory.forProtocol(build))
+        port = yield tcp_endpoint(reactor, 0, "127.0.0.1").listen(Factory.forProtocol(build))
         self.addCleanup(port.stopListening)
         client = socket.create_connection(("127.0.0.1", port.getHost().port))
         self.addCleanup(client.close)
@@ -127,12 +127,12 @@ class TCPServerEndpointTests(TestCase):
         self.addCleanup(taken.close)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        endpoint = TCPServerEndpoint(reactor, taken.getsockname()[1], "127.0.0.1")
+        endpoint = tcp_endpoint(reactor, taken.getsockname()[1], "127.0.0.1")
         with self.assertRaises(CannotListenError):
             yield endpoint.listen(Factory.forProtocol(Protocol))
 
 
-class UNIXServerEndpointTests(TestCase):
+class UNIXEndpointTests(TestCase):
     @inlineCallbacks
     def test_listens_with_the_mode_and_sends_at_once(self) -> Any:
         path = os.path.join(self.mktemp() + ".d", "s.sock")
@@ -143,7 +143,7 @@ class UNIXServerEndpointTests(TestCase):
             protocols.append(Recorder([lambda transport: transport.write(b"ready")]))
             return protocols[-1]
 
-        port = yield UNIXServerEndpoint(reactor, path, mode=0o660).listen(Factory.forProtocol(build))
+        port = yield unix_endpoint(reactor, path, mode=0o660).listen(Factory.forProtocol(build))
         self.addCleanup(port.stopListening)
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o660)
         client = socket.socket(socket.AF_UNIX)

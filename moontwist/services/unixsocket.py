@@ -13,7 +13,7 @@ from twisted.internet.protocol import Factory
 from moontwist.api import Transport
 from moontwist.connections import RpcSession
 from moontwist.context import ServerContext
-from moontwist.ports import UNIXServerEndpoint
+from moontwist.ports import unix_endpoint
 from moontwist.protocols.rpcstream import RpcStreamProtocol
 
 
@@ -59,7 +59,7 @@ class UnixSocketService(Service):
         factory = Factory.forProtocol(
             lambda: RpcStreamProtocol(UnixSession(ctx.registry, ctx.connections))
         )
-        endpoint = UNIXServerEndpoint(ctx.reactor, str(self.path), mode=0o660)
+        endpoint = unix_endpoint(ctx.reactor, str(self.path), mode=0o660)
 
         def listening(port: Any) -> None:
             self._port = port

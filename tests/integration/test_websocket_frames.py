@@ -101,6 +101,12 @@ async def open_raw(test: TestCase) -> RawWebsocket:
     return client
 
 
+def close_code(client: RawWebsocket) -> int:
+    """The status code of the server's close frame."""
+    closes = [payload for opcode, payload in client.frames if opcode == CLOSE]
+    return int(struct.unpack("!H", closes[0][:2])[0])
+
+
 def ids(frames: list[tuple[int, bytes]]) -> list[Any]:
     return [json.loads(payload).get("id") for opcode, payload in frames if opcode == TEXT]
 
@@ -148,8 +154,7 @@ class WebsocketFrameTests(TestCase):
         await deferLater(reactor, 0.05, lambda: None)
         client.transport.write(client_frame(TEXT, call(9)))
         await client.lost
-        closes = [payload for opcode, payload in client.frames if opcode == CLOSE]
-        self.assertEqual(struct.unpack("!H", closes[0][:2])[0], 1002)
+        self.assertEqual(close_code(client), 1002)
         self.assertEqual(ids(client.frames), [])
 
     async def test_a_ping_gets_its_pong_between_answers(self) -> None:
@@ -166,13 +171,11 @@ class WebsocketFrameTests(TestCase):
         client = await open_raw(self)
         client.transport.write(client_frame(TEXT, call(12), masked=False))
         await client.lost
-        closes = [payload for opcode, payload in client.frames if opcode == CLOSE]
-        self.assertEqual(struct.unpack("!H", closes[0][:2])[0], 1002)
+        self.assertEqual(close_code(client), 1002)
         self.assertEqual(ids(client.frames), [])
 
     async def test_invalid_utf8_in_one_whole_frame_closes_with_1007(self) -> None:
         client = await open_raw(self)
         client.transport.write(client_frame(TEXT, b'{"jsonrpc": "2.0", "method": "\xff"}'))
         await client.lost
-        closes = [payload for opcode, payload in client.frames if opcode == CLOSE]
-        self.assertEqual(struct.unpack("!H", closes[0][:2])[0], 1007)
+        self.assertEqual(close_code(client), 1007)
