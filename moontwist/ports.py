@@ -32,7 +32,7 @@ class SendNowMixin:
     """``write`` for a connected ``FileDescriptor`` that sends before it queues."""
 
     def write(self, data: bytes) -> None:
-        if data and self._nothing_queued() and isinstance(data, bytes):
+        if data and self._can_send_now() and isinstance(data, bytes):
             sent = self.writeSomeData(data)  # type: ignore[attr-defined]
             if isinstance(sent, int):
                 if sent == len(data):
@@ -42,7 +42,7 @@ class SendNowMixin:
             # attempt finds the same error and closes the connection as usual.
         super().write(data)  # type: ignore[misc]
 
-    def _nothing_queued(self) -> bool:
+    def _can_send_now(self) -> bool:
         return bool(
             self.connected  # type: ignore[attr-defined]
             and not self.TLS  # type: ignore[attr-defined]

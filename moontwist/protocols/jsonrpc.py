@@ -96,7 +96,7 @@ class JsonRpcDispatcher:
         if isinstance(message, list):
             return self._handle_batch(message)
         handled = self._handle_one(message)
-        if _fired_with_value(handled):
+        if fired_with_value(handled):
             return succeed(_encode_optional(handled.result))
         return handled.addCallback(_encode_optional)
 
@@ -127,7 +127,7 @@ class JsonRpcDispatcher:
         def reply(result: Any) -> dict[str, Any] | None:
             return None if call.is_notification else result_response(result, call.id)
 
-        if _fired_with_value(deferred):
+        if fired_with_value(deferred):
             return succeed(reply(deferred.result))
 
         def fail(failure: Failure) -> dict[str, Any] | None:
@@ -140,7 +140,7 @@ class JsonRpcDispatcher:
         return deferred.addCallbacks(reply, fail)
 
 
-def _fired_with_value(deferred: "Deferred[Any]") -> bool:
+def fired_with_value(deferred: "Deferred[Any]") -> bool:
     """Whether ``deferred`` already holds a plain result (most handlers answer at
     once): then it is read directly instead of through a chain of callbacks."""
     return deferred.called and not isinstance(deferred.result, (Failure, Deferred))

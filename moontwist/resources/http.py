@@ -22,7 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from moontwist.api import Endpoint, Registry, Request, Transport
 from moontwist.errors import ApiError
 from moontwist.protocols import jsoncodec
-from moontwist.protocols.jsonrpc import JsonRpcDispatcher
+from moontwist.protocols.jsonrpc import JsonRpcDispatcher, fired_with_value
 
 JSON_TYPE = b"application/json; charset=UTF-8"
 HINTS: dict[str, Callable[[str], Any]] = {
@@ -186,7 +186,7 @@ class HttpApi(Resource):
         # Most handlers answer at once: returning the bytes lets twisted.web
         # send them with a Content-Length in one write, instead of a chunked
         # body that takes three writes and a terminating chunk.
-        if rendered.called and isinstance(rendered.result, bytes):
+        if fired_with_value(rendered):
             return rendered.result
         return rendered
 

@@ -16,12 +16,15 @@ collection for a burst of these), followed, where the C library is glibc, by
 extraction buffers, some freed in worker threads' heaps) live in the C heap,
 whose free pages glibc otherwise keeps. Measured through the bench's sequence
 (start, HTTP, websockets, G-code, fan-out, uploads, metascan): resident memory
-ended 4.3 MiB above the first idle figure without this, 0.9-1.1 MiB with it.
-A second is long enough to gather a burst (a reloaded tab, a server stop). ``freeze`` first moves every object that exists once the
-daemon is up (modules, classes, functions: they live as long as the process)
-out of the collector's sight, so a full collection looks only at what was made
-since: 12-15 ms on the reactor before freezing, a few tenths of a millisecond
-after. The test suite runs many daemons in one process and does not freeze.
+ended 4.3 MiB above the first idle figure without this, 0.9-3.1 MiB with it
+over several runs. A second is long enough to gather a burst (a reloaded tab,
+a server stop).
+
+``freeze`` first moves every object that exists once the daemon is up
+(modules, classes, functions: they live as long as the process) out of the
+collector's sight, so a full collection looks only at what was made since:
+12-15 ms on the reactor before freezing, about 2 ms after. The test suite runs
+many daemons in one process and does not freeze.
 """
 
 from __future__ import annotations

@@ -28,13 +28,10 @@ def walk_files(root: Root, start: str = "", gcode_only: bool = False,
     visited = {(status.st_dev, status.st_ino)}
     pending = [top]
     for entry in _visible_entries(pending):
-        try:
-            is_link = entry.is_symlink()
-            if is_link and not inside(os.path.realpath(entry.path), base):
-                continue
-            status = entry.stat()
-        except OSError:
+        found = _stat_inside(entry, base)
+        if found is None:
             continue
+        status, is_link = found
         if stat.S_ISDIR(status.st_mode):
             identity = (status.st_dev, status.st_ino)
             if entry.path not in skip and identity not in visited:
@@ -60,13 +57,10 @@ def list_directory(location: Location, skip: set[str] | frozenset[str] = frozens
         for entry in entries:
             if is_internal(entry.name):
                 continue
-            try:
-                is_link = entry.is_symlink()
-                if is_link and not inside(os.path.realpath(entry.path), base):
-                    continue
-                status = entry.stat()
-            except OSError:
+            found = _stat_inside(entry, base)
+            if found is None:
                 continue
+            status, is_link = found
             is_file = stat.S_ISREG(status.st_mode)
             allowed = permissions(location.root, entry.path, is_link, is_file)
             if entry.path in skip:
@@ -81,6 +75,18 @@ def list_directory(location: Location, skip: set[str] | frozenset[str] = frozens
     dirs.sort(key=lambda item: item["dirname"])
     files.sort(key=lambda item: item["filename"])
     return {"dirs": dirs, "files": files}
+
+
+def _stat_inside(entry: os.DirEntry[str], base: str) -> tuple[os.stat_result, bool] | None:
+    """The entry's status (symlinks followed) and whether it is a symlink; None when it
+    cannot be read or is a symlink leading out of ``base``."""
+    try:
+        is_link = entry.is_symlink()
+        if is_link and not inside(os.path.realpath(entry.path), base):
+            return None
+        return entry.stat(), is_link
+    except OSError:
+        return None
 
 
 def walk_dirs(top: str, skip: set[str] | frozenset[str] = frozenset()) -> list[str]:

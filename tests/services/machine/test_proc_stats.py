@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.internet.defer import succeed
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
@@ -145,9 +147,9 @@ class ThrottlingTests(SynchronousTestCase):
 
 
 class ThrottleNotificationTests(SynchronousTestCase):
-    def test_a_change_of_throttled_bits_is_notified(self) -> None:
-        answers = [throttled_state(0), throttled_state(0), throttled_state(0x50005)]
-        self.patch(proc_stats, "query_throttled", lambda reactor, program: succeed(answers.pop(0)))
+    def run_service(self, query: Any, seconds: int) -> tuple[FakeConnection, ProcStatsService]:
+        """A service asking ``query`` for the throttled state, run for ``seconds``."""
+        self.patch(proc_stats, "query_throttled", query)
         clock = Clock()
         ctx = make_ctx(clock, temp_dir(self))
         client = FakeConnection(1)
@@ -155,21 +157,17 @@ class ThrottleNotificationTests(SynchronousTestCase):
         service = ProcStatsService(ctx, FakeHost(self).paths, vcgencmd="/usr/bin/vcgencmd")
         service.startService()
         self.addCleanup(service.stopService)
-        for _ in range(30):
+        for _ in range(seconds):
             clock.advance(1)
+        return client, service
+
+    def test_a_change_of_throttled_bits_is_notified(self) -> None:
+        answers = [throttled_state(0), throttled_state(0), throttled_state(0x50005)]
+        client, service = self.run_service(lambda reactor, program: succeed(answers.pop(0)), 30)
         self.assertEqual(answers, [])
         self.assertEqual(client.notifications("notify_cpu_throttled"), [[throttled_state(0x50005)]])
         self.assertEqual(service.proc_stats(None)["throttled_state"], throttled_state(0x50005))  # type: ignore[arg-type]
 
     def test_throttling_found_at_the_first_reading_is_notified(self) -> None:
-        self.patch(proc_stats, "query_throttled", lambda reactor, program: succeed(throttled_state(0x50000)))
-        clock = Clock()
-        ctx = make_ctx(clock, temp_dir(self))
-        client = FakeConnection(1)
-        ctx.connections.add(client)
-        service = ProcStatsService(ctx, FakeHost(self).paths, vcgencmd="/usr/bin/vcgencmd")
-        service.startService()
-        self.addCleanup(service.stopService)
-        for _ in range(11):
-            clock.advance(1)
+        client, _ = self.run_service(lambda reactor, program: succeed(throttled_state(0x50000)), 11)
         self.assertEqual(client.notifications("notify_cpu_throttled"), [[throttled_state(0x50000)]])
