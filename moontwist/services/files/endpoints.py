@@ -69,7 +69,7 @@ class FileEndpoints:
         path = request.get_str("path", "gcodes")
         location = self.files.locate(path)
         if not location.path.is_dir():
-            raise ApiError(f"Directory does not exist ({path})", 404)
+            raise ApiError(f"Directory does not exist ({path})")
         listing: dict[str, Any] = await self.files.blocking(
             _directory_blocking, location, self.files.table.reserved_under(location.root))
         if request.get_bool("extended", False) and location.root.name == "gcodes":
@@ -101,7 +101,7 @@ class FileEndpoints:
         if not location.relative:
             raise ApiError(f"Path not available for DELETE: {path}", 405)
         if not location.path.is_dir() or location.path.is_symlink():
-            raise ApiError(f"Directory does not exist ({path})", 404)
+            raise ApiError(f"Directory does not exist ({path})")
         force = request.get_bool("force", False)
         if force:
             self.files.guard.refuse_if_in_use(location)
@@ -119,7 +119,7 @@ class FileEndpoints:
         origin, target = self._source_and_target(request, write_source=True)
         is_dir = origin.path.is_dir() and not origin.path.is_symlink()
         if is_dir and os.path.lexists(target.path):
-            raise ApiError(f"Destination {target.display} already exists", 409)
+            raise ApiError(f"Destination {target.display} already exists")
         self.files.guard.refuse_if_in_use(origin)
         self.files.guard.refuse_if_in_use(target)
         release = self.files.announcer.mute(str(origin.path), str(target.path))
@@ -158,12 +158,12 @@ class FileEndpoints:
         if not origin.relative:
             raise ApiError("Operation Not Supported", 405)
         if not os.path.lexists(origin.path):
-            raise ApiError(f"File {origin.display} does not exist", 404)
+            raise ApiError(f"File {origin.display} does not exist")
         if target.path.is_dir() and target.path != origin.path:
             target = self.files.table.check(target.child(origin.name), write=True)
         if origin.root == target.root and (inside(target.relative, origin.relative) and origin.path.is_dir()
                                            or target.relative == origin.relative):
-            raise ApiError(f"Cannot move or copy {origin.display} into itself", 400)
+            raise ApiError(f"Cannot move or copy {origin.display} into itself")
         return origin, target
 
     @endpoint("server.files.zip", "POST /server/files/zip")
@@ -173,7 +173,7 @@ class FileEndpoints:
         if not destination.relative or destination.path.is_dir():
             raise ApiError(f"Cannot create a zip file at {destination.display}: it is a folder")
         if not destination.path.parent.is_dir():
-            raise ApiError(f"Parent folder of {destination.display} does not exist", 404)
+            raise ApiError(f"Parent folder of {destination.display} does not exist")
         names = request.get_list("items")
         if not names:
             raise ApiError("No items to zip")
@@ -197,7 +197,7 @@ class FileEndpoints:
             raise ApiError(f"Path not available for DELETE: {path}", 405)
         self.files.table.check(location, write=True)
         if not os.path.lexists(location.path) or os.path.isdir(location.path):
-            raise ApiError(f"File {location.display} does not exist", 404)
+            raise ApiError(f"File {location.display} does not exist")
         self.files.guard.refuse_if_in_use(location)
         release = self.files.announcer.mute(str(location.path))
         try:
