@@ -18,7 +18,8 @@ from tests.integration.test_printer import klippy_ready, start_simulated
 
 
 async def http(test: TestCase, verb: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    response = await http_client(test).request(verb, url, json=body)
+    extra = {} if body is None else {"json": body}
+    response = await http_client(test).request(verb, url, **extra)
     return response.code, json.loads(await response.text())
 
 
@@ -100,3 +101,27 @@ class PrintErrorTests(TestCase):
         status, body = await http(self, "POST", daemon.http_url + "/printer/print/start", {"filename": "none.gcode"})
         reply = await client.call("printer.print.start", {"filename": "none.gcode"})
         self.assertEqual((status, body["error"]["code"], reply["error"]["code"]), (400, 400, 400))
+
+
+class ObjectsQueryTests(TestCase):
+    timeout = 60
+
+    async def test_query_over_post_with_a_json_body(self) -> None:
+        daemon = await start_simulated(self)
+        await klippy_ready(daemon)
+        status, body = await http(self, "POST", daemon.http_url + "/printer/objects/query",
+                                  {"objects": {"toolhead": ["position"]}})
+        self.assertEqual((status, list(body["result"]["status"])), (200, ["toolhead"]))
+
+
+class MetascanTests(TestCase):
+    async def test_metascan_answers_get_and_post(self) -> None:
+        def prepare(data: Path) -> None:
+            (data / "gcodes").mkdir()
+            (data / "gcodes" / "part.gcode").write_text(";Generated with Cura_SteamEngine 5.2.1\nG28\n")
+
+        daemon = await start_daemon(self, prepare=prepare)
+        await daemon.ctx.component("file_manager").ready
+        for verb in ("GET", "POST"):
+            status, body = await http(self, verb, daemon.http_url + "/server/files/metascan?filename=part.gcode")
+            self.assertEqual((status, body["result"]["slicer"]), (200, "Cura"), verb)

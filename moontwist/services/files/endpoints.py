@@ -217,7 +217,7 @@ class FileEndpoints:
             raise ApiError(f"Metadata not available for {filename}", 404)
         return metadata
 
-    @endpoint("server.files.metascan", "GET /server/files/metascan")
+    @endpoint("server.files.metascan", "GET,POST /server/files/metascan")
     async def metascan(self, request: Request) -> dict[str, Any]:
         filename = request.get_str("filename")
         location = self.files.locate_in("gcodes", filename)
