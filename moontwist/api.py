@@ -37,7 +37,7 @@ class Connection(Protocol):
     connection_id: int
     transport: Transport
 
-    def send_notification(self, method: str, params: list[Any] | None = None) -> None: ...
+    def send_notification(self, method: str, params: list[Any] | dict[str, Any] | None = None) -> None: ...
 
 
 Handler = Callable[["Request"], Any]
