@@ -125,3 +125,35 @@ class MetascanTests(TestCase):
         for verb in ("GET", "POST"):
             status, body = await http(self, verb, daemon.http_url + "/server/files/metascan?filename=part.gcode")
             self.assertEqual((status, body["result"]["slicer"]), (200, "Cura"), verb)
+
+
+class ReadOnlyRootTests(TestCase):
+    """Moonraker's statuses for writes into a read-only root (``logs``) and at a root itself."""
+
+    async def setUp(self) -> None:
+        self.daemon = await start_daemon(self, prepare=lambda data: (data / "gcodes").mkdir())
+        await self.daemon.ctx.component("file_manager").ready
+        (self.daemon.data_path / "gcodes" / "a.gcode").write_text("G28\n")
+        (self.daemon.data_path / "logs" / "old.log").write_text("x\n")
+
+    async def fails(self, verb: str, path: str, body: dict[str, Any]) -> tuple[int, str]:
+        status, answer = await http(self, verb, self.daemon.http_url + path, body)
+        return status, answer["error"]["message"]
+
+    async def test_folders_in_a_read_only_root_are_not_supported(self) -> None:
+        self.assertEqual(await self.fails("POST", "/server/files/directory", {"path": "logs/new"}),
+                         (405, "Operation Not Supported"))
+        self.assertEqual(await self.fails("DELETE", "/server/files/directory", {"path": "logs/new"}),
+                         (405, "Operation Not Supported"))
+
+    async def test_a_root_cannot_be_deleted(self) -> None:
+        self.assertEqual(await self.fails("DELETE", "/server/files/directory", {"path": "gcodes"}),
+                         (400, "Cannot delete root directory"))
+
+    async def test_moves_copies_and_zips_into_a_read_only_root_are_400(self) -> None:
+        self.assertEqual(await self.fails("POST", "/server/files/copy", {"source": "gcodes/a.gcode", "dest": "logs/a"}),
+                         (400, "Destination path is read-only: logs"))
+        self.assertEqual(await self.fails("POST", "/server/files/move", {"source": "logs/old.log", "dest": "gcodes/o"}),
+                         (400, "Source path is read-only, cannot move: logs"))
+        self.assertEqual(await self.fails("POST", "/server/files/zip", {"items": ["gcodes/a.gcode"], "dest": "logs/a.zip"}),
+                         (400, "Destination Root 'logs' is read-only"))

@@ -82,7 +82,7 @@ class FileEndpoints:
 
     @endpoint("server.files.post_directory", "POST /server/files/directory")
     async def post_directory(self, request: Request) -> dict[str, Any]:
-        location = self.files.locate(request.get_str("path"), write=True)
+        location = self._writable(request.get_str("path"), "Operation Not Supported", 405)
         if not location.relative:
             raise ApiError("Operation Not Supported", 405)
         release = self.files.announcer.mute(str(location.path))
@@ -97,9 +97,9 @@ class FileEndpoints:
     @endpoint("server.files.delete_directory", "DELETE /server/files/directory")
     async def delete_directory(self, request: Request) -> dict[str, Any]:
         path = request.get_str("path")
-        location = self.files.locate(path, write=True)
+        location = self._writable(path, "Operation Not Supported", 405)
         if not location.relative:
-            raise ApiError(f"Path not available for DELETE: {path}", 405)
+            raise ApiError("Cannot delete root directory")
         if not location.path.is_dir() or location.path.is_symlink():
             raise ApiError(f"Directory does not exist ({path})")
         force = request.get_bool("force", False)
@@ -153,8 +153,13 @@ class FileEndpoints:
 
     def _source_and_target(self, request: Request, write_source: bool) -> tuple[Location, Location]:
         """Check ``source`` and ``dest``; a folder as destination receives the source by name."""
-        origin = self.files.locate(request.get_str("source"), write=write_source)
-        target = self.files.locate(request.get_str("dest"), write=True)
+        target_root = self.files.table.locate(request.get_str("dest")).root.name
+        target = self._writable(request.get_str("dest"), f"Destination path is read-only: {target_root}")
+        if write_source:
+            source_root = self.files.table.locate(request.get_str("source")).root.name
+            origin = self._writable(request.get_str("source"), f"Source path is read-only, cannot move: {source_root}")
+        else:
+            origin = self.files.locate(request.get_str("source"))
         if not origin.relative:
             raise ApiError("Operation Not Supported", 405)
         if not os.path.lexists(origin.path):
@@ -166,10 +171,18 @@ class FileEndpoints:
             raise ApiError(f"Cannot move or copy {origin.display} into itself")
         return origin, target
 
+    def _writable(self, path: str, message: str, status: int = 400) -> Location:
+        """``path`` checked for writing; a read-only root answers ``message`` with Moonraker's status."""
+        location = self.files.table.locate(path)
+        if not location.root.writable:
+            raise ApiError(message, status)
+        return self.files.table.check(location, write=True)
+
     @endpoint("server.files.zip", "POST /server/files/zip")
     async def zip(self, request: Request) -> dict[str, Any]:
         default = f"config/collection-{time.strftime('%Y%m%d-%H%M%S')}.zip"
-        destination = self.files.locate(request.get_str("dest", default), write=True)
+        path = request.get_str("dest", default)
+        destination = self._writable(path, f"Destination Root '{self.files.table.locate(path).root.name}' is read-only")
         if not destination.relative or destination.path.is_dir():
             raise ApiError(f"Cannot create a zip file at {destination.display}: it is a folder")
         if not destination.path.parent.is_dir():

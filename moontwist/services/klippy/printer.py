@@ -21,14 +21,14 @@ SUBSCRIBE_TRANSPORTS = Transport.HTTP | Transport.WEBSOCKET | Transport.UNIX
 
 
 def requested_objects(request: Request, required: bool = False) -> Objects:
-    """The ``objects`` argument, or over HTTP the query string (``?toolhead&extruder=target,temperature``).
+    """The ``objects`` argument, or on an HTTP route the query string (``?toolhead&extruder=target,temperature``).
 
     Over JSON-RPC a ``required`` argument that is absent is refused with Klippy's
     own message, as Moonraker passes the call on to Klippy unchanged.
     """
     if "objects" in request.args:
         raw = request.get_dict("objects")
-    elif request.transport is Transport.HTTP:
+    elif request.transport is Transport.HTTP and request.http_verb is not None:
         raw = {key: value for key, value in request.args.items() if key not in NOT_OBJECTS}
     elif required:
         raise ApiError("Missing Argument [objects]")

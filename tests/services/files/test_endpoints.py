@@ -99,10 +99,10 @@ class DirectoryTests(EndpointTestCase):
         self.assertFalse((self.gcodes / "tree").exists())
 
     def test_root_cannot_be_deleted(self) -> None:
-        self.assertEqual(self.refused("server.files.delete_directory", path="gcodes", force=True).status, 405)
+        self.assertEqual(self.refused("server.files.delete_directory", path="gcodes", force=True).status, 400)
 
     def test_read_only_root_refuses_writes(self) -> None:
-        self.assertEqual(self.refused("server.files.post_directory", path="logs/x").status, 403)
+        self.assertEqual(self.refused("server.files.post_directory", path="logs/x").status, 405)
         self.assertFalse((self.files.data_path / "logs" / "x").exists())
 
 

@@ -27,6 +27,7 @@ class PrinterTestCase(SynchronousTestCase):
         request = Request(method, args or {}, transport, connection if connection is not None else self.a)
         if transport is Transport.HTTP:
             request.connection = None
+            request.http_verb = "GET"
         result = self.ctx.registry.dispatch(request)
         self.klippy.pump()
         return result
@@ -56,6 +57,11 @@ class ForwardingTests(PrinterTestCase):
 
     def test_query_without_objects_is_400_as_klippy_answers(self) -> None:
         error = self.error("printer.objects.query")
+        self.assertEqual((error.status, error.message), (400, "Missing Argument [objects]"))
+
+    def test_query_over_http_jsonrpc_without_objects_is_400(self) -> None:
+        request = Request("printer.objects.query", {}, Transport.HTTP)
+        error = self.failureResultOf(self.ctx.registry.dispatch(request), ApiError).value
         self.assertEqual((error.status, error.message), (400, "Missing Argument [objects]"))
 
     def test_query_with_empty_objects_asks_for_nothing(self) -> None:
