@@ -3,8 +3,10 @@
 Klippy answers ``list_endpoints`` with the paths its modules registered
 (``bed_mesh/dump_mesh``, ``pause_resume/pause``…). Each one we have no handler
 for is forwarded as it is, as Moonraker does: JSON-RPC ``printer.bed_mesh.dump_mesh``
-and HTTP ``GET``/``POST /printer/bed_mesh/dump_mesh``. They are registered again
-after every (re)connection and withdrawn when Klippy goes.
+and HTTP ``GET``/``POST /printer/bed_mesh/dump_mesh``. The set is replaced by
+what Klippy lists after every (re)connection. While Klippy is away they stay, and
+answer 503 "Klippy Host not connected" as Moonraker's do: a -32601 would tell a
+client that the API does not exist.
 """
 
 from __future__ import annotations

@@ -346,7 +346,6 @@ class KlippyService(MultiService):
             return
         log.info("Klippy connection lost")
         self._protocol = None
-        self.klippy_endpoints.withdraw()
         self._mux.klippy_subscription = None
         self.missing_requirements = []
         if self._startup_poll is not None:

@@ -40,16 +40,22 @@ class KlippyEndpointTests(PrinterTestCase):
         error = self.error("printer.pause_resume.pause")
         self.assertEqual((error.status, error.jsonrpc_code), (400, 400))
 
-    def test_withdrawn_when_klippy_goes_and_offered_again_on_reconnect(self) -> None:
+    def test_while_klippy_is_away_they_answer_503_as_moonraker(self) -> None:
         self.klippy.lose()
-        self.assertEqual(self.service.klippy_endpoints.methods, [])
-        self.assertEqual(self.error("printer.bed_mesh.dump_mesh").jsonrpc_code, -32601)
-        self.assertIsNone(self.ctx.registry.by_route("GET", "/printer/bed_mesh/dump_mesh"))
+        error = self.error("printer.bed_mesh.dump_mesh")
+        self.assertEqual((error.jsonrpc_code, error.message), (503, "Klippy Host not connected"))
+
+    def test_replaced_by_what_klippy_lists_after_a_reconnect(self) -> None:
+        self.klippy.lose()
+        self.klippy.endpoints.remove("bed_mesh/dump_mesh")
         self.klippy.endpoints.append("exclude_object/list")
         self.reactor.advance(1)
         self.klippy.accept()
         self.assertIn("printer.exclude_object.list", self.service.klippy_endpoints.methods)
-        self.assertIn("printer.bed_mesh.dump_mesh", self.service.klippy_endpoints.methods)
+        self.assertNotIn("printer.bed_mesh.dump_mesh", self.service.klippy_endpoints.methods)
+        self.assertEqual(self.error("printer.bed_mesh.dump_mesh").jsonrpc_code, -32601)
+        self.assertIsNone(self.ctx.registry.by_route("GET", "/printer/bed_mesh/dump_mesh"))
+        self.assertIsNotNone(self.ctx.registry.by_route("POST", "/printer/exclude_object/list"))
 
 
 class AgentMethodTests(PrinterTestCase):
