@@ -153,11 +153,9 @@ class FileEndpoints:
 
     def _source_and_target(self, request: Request, write_source: bool) -> tuple[Location, Location]:
         """Check ``source`` and ``dest``; a folder as destination receives the source by name."""
-        target_root = self.files.table.locate(request.get_str("dest")).root.name
-        target = self._writable(request.get_str("dest"), f"Destination path is read-only: {target_root}")
+        target = self._writable(request.get_str("dest"), "Destination path is read-only: {root}")
         if write_source:
-            source_root = self.files.table.locate(request.get_str("source")).root.name
-            origin = self._writable(request.get_str("source"), f"Source path is read-only, cannot move: {source_root}")
+            origin = self._writable(request.get_str("source"), "Source path is read-only, cannot move: {root}")
         else:
             origin = self.files.locate(request.get_str("source"))
         if not origin.relative:
@@ -172,17 +170,17 @@ class FileEndpoints:
         return origin, target
 
     def _writable(self, path: str, message: str, status: int = 400) -> Location:
-        """``path`` checked for writing; a read-only root answers ``message`` with Moonraker's status."""
+        """``path`` checked for writing; a read-only root answers ``message`` (``{root}``
+        is its name) with Moonraker's status."""
         location = self.files.table.locate(path)
         if not location.root.writable:
-            raise ApiError(message, status)
+            raise ApiError(message.format(root=location.root.name), status)
         return self.files.table.check(location, write=True)
 
     @endpoint("server.files.zip", "POST /server/files/zip")
     async def zip(self, request: Request) -> dict[str, Any]:
         default = f"config/collection-{time.strftime('%Y%m%d-%H%M%S')}.zip"
-        path = request.get_str("dest", default)
-        destination = self._writable(path, f"Destination Root '{self.files.table.locate(path).root.name}' is read-only")
+        destination = self._writable(request.get_str("dest", default), "Destination Root '{root}' is read-only")
         if not destination.relative or destination.path.is_dir():
             raise ApiError(f"Cannot create a zip file at {destination.display}: it is a folder")
         if not destination.path.parent.is_dir():
