@@ -63,7 +63,7 @@ class Endpoint:
         return self.http_routes[0][1] if self.http_routes else None
 
 
-def http_routes(http: str | None) -> tuple[tuple[str, str], ...]:
+def parse_routes(http: str | None) -> tuple[tuple[str, str], ...]:
     """``"GET /path"`` or ``"GET,POST /path"`` as (verb, path) pairs."""
     if not http:
         return ()
@@ -80,7 +80,7 @@ def endpoint(method: str, http: str | None = None, transports: Transport | None 
     on every JSON-RPC transport. ``auth_required=False`` opens it to clients that
     have not authenticated (login, token refresh, ...): a deliberate, rare choice.
     """
-    routes = http_routes(http)
+    routes = parse_routes(http)
     if transports is None:
         transports = Transport.JSONRPC | Transport.INTERNAL
         if http:
@@ -226,7 +226,7 @@ class Registry:
         self._changed()
 
     def remove(self, method: str) -> None:
-        """Withdraw an endpoint added at run time (Klippy's own, when Klippy goes)."""
+        """Withdraw an endpoint added at run time (Klippy's own, when Klippy lists others)."""
         entry = self._by_method.pop(method)
         for route in entry.http_routes:
             if self._by_route.get(route) is entry:
