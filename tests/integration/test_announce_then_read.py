@@ -14,6 +14,7 @@ from twisted.trial.unittest import TestCase
 
 from tests.integration.clients import RpcClientMixin, connect_websocket
 from tests.integration.daemon import start_daemon
+from tests.integration.files_client import form, post_form
 from tests.integration.test_jobs import extruding_print, start_with_simulator
 
 
@@ -90,6 +91,29 @@ class FileAnnouncementTests(TestCase):
         await self.client.call("server.files.copy", {"source": "gcodes/a.gcode", "dest": "gcodes/b.gcode"})
         params, metadata = await changed
         self.assertEqual((params[0]["action"], metadata["slicer"]), ("create_file", "Cura"))
+
+
+    async def test_uploaded_gcode_has_metadata_on_arrival(self) -> None:
+        changed = read_on(self.client, "notify_filelist_changed", "server.files.metadata", {"filename": "up.gcode"})
+        code, _, _ = await post_form(self, self.daemon.http_url + "/server/files/upload",
+                                     form({}, "up.gcode", b";Generated with Cura_SteamEngine 5.4.0\nG28\n"))
+        params, metadata = await changed
+        self.assertEqual((code, params[0]["action"], metadata["slicer"]), (201, "create_file", "Cura"))
+
+    async def test_moved_gcode_has_its_metadata_at_the_new_path_on_arrival(self) -> None:
+        (self.daemon.data_path / "gcodes" / "a.gcode").write_text(";Generated with Cura_SteamEngine 5.4.0\nG28\n")
+        await self.client.call("server.files.metascan", {"filename": "a.gcode"})
+        changed = read_on(self.client, "notify_filelist_changed", "server.files.metadata", {"filename": "c.gcode"})
+        await self.client.call("server.files.move", {"source": "gcodes/a.gcode", "dest": "gcodes/c.gcode"})
+        params, metadata = await changed
+        self.assertEqual((params[0]["action"], metadata["slicer"]), ("move_file", "Cura"))
+
+    async def test_deleted_gcode_is_gone_from_the_listing_on_arrival(self) -> None:
+        (self.daemon.data_path / "gcodes" / "a.gcode").write_text("G28\n")
+        changed = read_on(self.client, "notify_filelist_changed", "server.files.list", {"root": "gcodes"})
+        await self.client.call("server.files.delete_file", {"path": "gcodes/a.gcode"})
+        params, listed = await changed
+        self.assertEqual((params[0]["action"], listed), ("delete_file", []))
 
 
 class UserAnnouncementTests(TestCase):
