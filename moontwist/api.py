@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable, Iterable, Protocol, TypeVar
 from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
 from twisted.logger import Logger
 
-from moontwist.errors import ApiError, method_not_found
+from moontwist.errors import ApiError
 from moontwist.protocols.jsonrpc import INVALID_PARAMS, RpcCall, RpcError
 
 log = Logger()
@@ -260,9 +260,9 @@ class Registry:
         """Run the endpoint named by ``request.method``; failures are ApiError."""
         entry = self._by_method.get(request.method)
         if entry is None:
-            return fail(method_not_found())
+            return fail(ApiError("Method not found", 404))
         if not entry.transports & request.transport:
-            return fail(method_not_found(f"Method not found for transport {request.transport.name}"))
+            return fail(ApiError(f"Method not found for transport {request.transport.name}", 404))
         return self.run(entry, request)
 
     def run(self, entry: Endpoint, request: Request) -> "Deferred[Any]":

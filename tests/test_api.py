@@ -4,7 +4,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.api import Registry, Request, Transport, endpoint
-from moontwist.errors import ApiError, jsonrpc_code, method_not_found
+from moontwist.errors import ApiError, jsonrpc_code
 from moontwist.protocols.jsonrpc import RpcCall, RpcError
 
 
@@ -92,12 +92,8 @@ class RegistryTests(SynchronousTestCase):
 
 
 class JsonRpcCodeTests(SynchronousTestCase):
-    def test_status_is_the_code_except_unauthorized(self) -> None:
-        self.assertEqual([jsonrpc_code(s) for s in (404, 401, 400, 403, 503)], [404, -32602, 400, 403, 503])
-
-    def test_only_method_not_found_is_32601(self) -> None:
-        error = method_not_found()
-        self.assertEqual((error.status, error.jsonrpc_code, ApiError("gone", 404).jsonrpc_code), (404, -32601, 404))
+    def test_moonraker_mapping(self) -> None:
+        self.assertEqual([jsonrpc_code(s) for s in (404, 401, 400, 403, 503)], [-32601, -32602, 400, 403, 503])
 
 
 class RequestGetterTests(SynchronousTestCase):

@@ -1,7 +1,7 @@
 """Error statuses as Moonraker 0.11 answers them, over HTTP and JSON-RPC.
 
-A missing file or folder is a bad request (400) on both; only a method that does
-not exist is JSON-RPC -32601, which clients read as "this server lacks the API".
+A missing file or folder is a bad request (400) on both, not a 404 that JSON-RPC
+would turn into -32601, which clients read as "this server lacks the API".
 """
 
 from __future__ import annotations
@@ -72,15 +72,13 @@ class FileErrorTests(TestCase):
         self.assertEqual(await self.both("POST", "/server/files/zip", "server.files.zip",
                                          {"items": ["gcodes/none.gcode"], "dest": "gcodes/a.zip"}), (400, 400))
 
-    async def test_missing_metadata_keeps_404_but_is_not_method_not_found(self) -> None:
+    async def test_what_moonraker_keeps_as_404_is_32601_over_jsonrpc(self) -> None:
         self.assertEqual(await self.both("GET", "/server/files/metadata?filename=none.gcode", "server.files.metadata",
-                                         {"filename": "none.gcode"}), (404, 404))
-
-    async def test_missing_history_job_and_database_key_are_404_not_method_not_found(self) -> None:
+                                         {"filename": "none.gcode"}), (404, -32601))
         self.assertEqual(await self.both("GET", "/server/history/job?uid=00002A", "server.history.get_job",
-                                         {"uid": "00002A"}), (404, 404))
+                                         {"uid": "00002A"}), (404, -32601))
         self.assertEqual(await self.both("GET", "/server/database/item?namespace=fluidd&key=x",
-                                         "server.database.get_item", {"namespace": "fluidd", "key": "x"}), (404, 404))
+                                         "server.database.get_item", {"namespace": "fluidd", "key": "x"}), (404, -32601))
 
     async def test_queueing_a_missing_file_is_400(self) -> None:
         self.assertEqual(await self.both("POST", "/server/job_queue/job", "server.job_queue.post_job",

@@ -111,7 +111,7 @@ class ShapeTests(TestCase):
 
 
 class MainsailTests(TestCase):
-    async def test_batch_of_100_metadata_requests_answers_each_and_a_missing_file_is_404(self) -> None:
+    async def test_batch_of_100_metadata_requests_answers_each_and_a_missing_file_is_32601(self) -> None:
         def prepare(data: Path) -> None:
             (data / "gcodes").mkdir()
             for index in range(99):
@@ -128,7 +128,7 @@ class MainsailTests(TestCase):
         replies = next(message for message in client.raw if isinstance(message, list))
         self.assertEqual([reply["id"] for reply in replies], list(range(1000, 1100)))
         self.assertEqual({reply["result"]["slicer"] for reply in replies[:99]}, {"Cura"})
-        self.assertEqual(replies[99]["error"], {"code": 404, "message": "Metadata not available for missing.gcode"})
+        self.assertEqual(replies[99]["error"], {"code": -32601, "message": "Metadata not available for missing.gcode"})
 
     async def test_upload_from_an_allowed_origin_after_its_preflight(self) -> None:
         origin = "https://my.mainsail.xyz"

@@ -312,7 +312,7 @@ class ServerMethodTests(TestCase):
         reply = await ws.call("server.database.get_item", {"namespace": "mainsail"})
         self.assertEqual(reply["result"]["value"], {"general": {"theme": "dark"}})
         missing = await ws.call("server.database.get_item", {"namespace": "mainsail", "key": "nope"})
-        self.assertEqual(missing["error"]["code"], 404)
+        self.assertEqual(missing["error"]["code"], -32601)
         protected = await ws.call("server.database.post_item",
                                   {"namespace": "history", "key": "x", "value": 1})
         self.assertEqual(protected["error"]["code"], 403)
