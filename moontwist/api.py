@@ -37,7 +37,7 @@ class Connection(Protocol):
     connection_id: int
     transport: Transport
 
-    def send_notification(self, method: str, params: list[Any] | None = None) -> None: ...
+    def send_notification(self, method: str, params: list[Any] | dict[str, Any] | None = None) -> None: ...
 
 
 Handler = Callable[["Request"], Any]
@@ -46,25 +46,41 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One API method: its JSON-RPC name, its HTTP verb and path, its handler."""
+    """One API method: its JSON-RPC name, its HTTP routes (verb, path), its handler."""
 
     method: str
-    http_verb: str | None
-    http_path: str | None
+    http_routes: tuple[tuple[str, str], ...]
     handler: Handler
     transports: Transport
     auth_required: bool = True
 
+    @property
+    def http_verb(self) -> str | None:
+        return self.http_routes[0][0] if self.http_routes else None
+
+    @property
+    def http_path(self) -> str | None:
+        return self.http_routes[0][1] if self.http_routes else None
+
+
+def parse_routes(http: str | None) -> tuple[tuple[str, str], ...]:
+    """``"GET /path"`` or ``"GET,POST /path"`` as (verb, path) pairs."""
+    if not http:
+        return ()
+    verbs, path = http.split(" ", 1)
+    return tuple((verb, path) for verb in verbs.split(","))
+
 
 def endpoint(method: str, http: str | None = None, transports: Transport | None = None,
              auth_required: bool = True) -> Callable[[F], F]:
-    """Declare a handler. ``http`` is ``"VERB /path"``, or None for JSON-RPC only.
+    """Declare a handler. ``http`` is ``"VERB /path"`` (``"GET,POST /path"`` for
+    both verbs), or None for JSON-RPC only.
 
     Without ``transports`` the method is served on HTTP (when it has a path) and
     on every JSON-RPC transport. ``auth_required=False`` opens it to clients that
     have not authenticated (login, token refresh, ...): a deliberate, rare choice.
     """
-    verb, path = (http.split(" ", 1) if http else (None, None))
+    routes = parse_routes(http)
     if transports is None:
         transports = Transport.JSONRPC | Transport.INTERNAL
         if http:
@@ -72,7 +88,7 @@ def endpoint(method: str, http: str | None = None, transports: Transport | None 
 
     def mark(function: F) -> F:
         marks = function.__dict__.setdefault("_moontwist_endpoints", [])
-        marks.append((method, verb, path, transports, auth_required))
+        marks.append((method, routes, transports, auth_required))
         return function
 
     return mark
@@ -198,22 +214,41 @@ class Registry:
         self._by_method: dict[str, Endpoint] = {}
         self._by_route: dict[tuple[str, str], Endpoint] = {}
         self.checks: list[Callable[[Endpoint, Request], None]] = []
+        # Called after endpoints come or go (the HTTP side rebuilds its routes).
+        self.on_change: list[Callable[[], None]] = []
 
     def add(self, entry: Endpoint) -> None:
         if entry.method in self._by_method:
             raise ValueError(f"endpoint {entry.method} registered twice")
         self._by_method[entry.method] = entry
-        if entry.http_verb and entry.http_path:
-            self._by_route[(entry.http_verb, entry.http_path)] = entry
+        for route in entry.http_routes:
+            self._by_route[route] = entry
+        self._changed()
+
+    def remove(self, method: str) -> None:
+        """Withdraw an endpoint added at run time (Klippy's own, when Klippy lists others)."""
+        entry = self._by_method.pop(method)
+        for route in entry.http_routes:
+            if self._by_route.get(route) is entry:
+                del self._by_route[route]
+        self._changed()
+
+    def _changed(self) -> None:
+        for callback in self.on_change:
+            callback()
 
     def register(self, owner: object) -> None:
         """Add every ``@endpoint``-marked method of ``owner``."""
         for _, member in inspect.getmembers(type(owner), inspect.isfunction):
-            for method, verb, path, transports, auth in member.__dict__.get("_moontwist_endpoints", ()):
-                self.add(Endpoint(method, verb, path, getattr(owner, member.__name__), transports, auth))
+            for method, routes, transports, auth in member.__dict__.get("_moontwist_endpoints", ()):
+                self.add(Endpoint(method, routes, getattr(owner, member.__name__), transports, auth))
 
     def endpoints(self) -> Iterable[Endpoint]:
         return self._by_method.values()
+
+    def routes(self) -> Iterable[tuple[tuple[str, str], Endpoint]]:
+        """Every HTTP ((verb, path), endpoint) pair."""
+        return self._by_route.items()
 
     def by_method(self, method: str) -> Endpoint | None:
         return self._by_method.get(method)

@@ -142,7 +142,7 @@ class RpcSession:
         self.is_open = False
         self.connections.remove(self)
 
-    def send_notification(self, method: str, params: list[Any] | None = None) -> None:
+    def send_notification(self, method: str, params: list[Any] | dict[str, Any] | None = None) -> None:
         self.send_prepared(self.prepare(jsoncodec.encode(notification(method, params))))
 
     def prepare(self, payload: bytes) -> Any:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-# Moonraker maps these HTTP statuses to JSON-RPC codes; every other status is
-# used as the JSON-RPC code unchanged (400, 403, 405, 409, 422, 503, ...).
+# Moonraker's mapping, which clients depend on: 404 is -32601 and 401 is -32602;
+# every other status is the JSON-RPC code unchanged (400, 403, 405, 409, 422, 503...).
+# A missing file, folder or job is 400 where Moonraker says so (at its source), not
+# 404, so that it does not read as "method not found". A 404 that Moonraker keeps
+# (missing metadata, database key, history job) stays -32601: Fluidd shows an error
+# toast for every JSON-RPC error coded 400-499, and none for -32601.
 _JSONRPC_CODES = {404: -32601, 401: -32602}
 
 

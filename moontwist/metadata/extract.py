@@ -25,6 +25,8 @@ def extract(path: Path, relative_name: str) -> dict[str, Any]:
         "size": stat.st_size,
         "modified": stat.st_mtime,
         "uuid": str(uuid.uuid4()),
+        # Names of the processors that rewrote the file (none here).
+        "file_processors": [],
         "slicer": slicer.name,
         "slicer_version": slicer.version,
     }

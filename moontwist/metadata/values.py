@@ -125,7 +125,7 @@ def min_positive_z(text: str) -> float | None:
     return min((z for z in _z_heights(text) if z > 0), default=None)
 
 
-def config_list(text: str | None) -> list[str]:
+def config_list(text: str | None, separators: str = ";") -> list[str]:
     """Split a slicer setting list (``"PLA;PETG"``, ``"\\"A; B\\";C"``), unquoting items."""
     if text is None:
         return []
@@ -140,7 +140,7 @@ def config_list(text: str | None) -> list[str]:
             escaped = True
         elif char == '"':
             quoted = not quoted
-        elif char == ";" and not quoted:
+        elif char in separators and not quoted:
             items.append("".join(current).strip())
             current = []
         else:

@@ -59,8 +59,8 @@ def result_response(result: Any, request_id: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "result": result, "id": request_id}
 
 
-def notification(method: str, params: list[Any] | None = None) -> dict[str, Any]:
-    """A server-to-client notification object (no id)."""
+def notification(method: str, params: list[Any] | dict[str, Any] | None = None) -> dict[str, Any]:
+    """A server-to-client notification object (no id); a remote method call has named params."""
     message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
     if params is not None:
         message["params"] = params

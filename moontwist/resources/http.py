@@ -137,14 +137,18 @@ class HttpApi(Resource):
         return self.prefix + path
 
     def build(self) -> "HttpApi":
-        routes: defaultdict[bytes, dict[bytes, Endpoint]] = defaultdict(dict)
-        for entry in self.registry.endpoints():
-            if entry.http_path and entry.http_verb and entry.transports & Transport.HTTP:
-                routes[self.route_path(entry.http_path).encode()][entry.http_verb.encode()] = entry
-        self._routes = dict(routes)
+        self._build_routes()
+        self.registry.on_change.append(self._build_routes)
         self.app.route(self.route_path("/server/jsonrpc"), methods=["POST"], branch=False)(self._jsonrpc)
         self._klein = self.app.resource()
         return self
+
+    def _build_routes(self) -> None:
+        routes: defaultdict[bytes, dict[bytes, Endpoint]] = defaultdict(dict)
+        for (verb, path), entry in self.registry.routes():
+            if entry.transports & Transport.HTTP:
+                routes[self.route_path(path).encode()][verb.encode()] = entry
+        self._routes = dict(routes)
 
     def render(self, request: IRequest) -> Any:
         verbs = self._routes.get(request.path)

@@ -17,6 +17,7 @@ ROUTES = {
     "/api/version": (("GET",), "octoprint.version"),
     "/api/server": (("GET",), "octoprint.server"),
     "/api/login": (("GET", "POST"), "octoprint.login"),
+    "/api/currentuser": (("GET",), "octoprint.currentuser"),
     "/api/settings": (("GET",), "octoprint.settings"),
     "/api/job": (("GET",), "octoprint.job"),
     "/api/printer": (("GET",), "octoprint.printer"),

@@ -18,6 +18,7 @@ from moontwist.resources.http import HttpApi, client_ip, error_body, write_json
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT
 from moontwist.resources.bridge import BridgeFactory
 from moontwist.resources.octoprint import install_octoprint_routes
+from moontwist.resources.welcome import install_welcome_route
 from moontwist.resources.websocket import JsonRpcWebsocketFactory
 
 
@@ -98,6 +99,7 @@ def build_site(ctx: ServerContext, prefix: str = "") -> Site:
 
     _add_bridge(ctx, api)
     install_octoprint_routes(ctx, api)
+    install_welcome_route(ctx, api)
     site = ApiSite(api.build(), requestFactory=install_file_routes(ctx, api))
     authorization = ctx.components.get("authorization")
     if authorization is not None:

@@ -17,6 +17,8 @@ from moontwist.context import ServerContext
 from moontwist.errors import ApiError
 
 SERVER_VERSION = "1.5.0"
+# The fixed axis speeds (mm/min) Moonraker's printer profile reports.
+AXIS_SPEEDS = {"x": 6000.0, "y": 6000.0, "z": 6000.0, "e": 300.0}
 PRINT_STATES = {"standby": "Operational", "printing": "Printing", "paused": "Paused", "complete": "Operational"}
 
 
@@ -62,10 +64,17 @@ class OctoPrintCompat(Service):
 
     @endpoint("octoprint.server", transports=Transport.HTTP, auth_required=False)
     def server(self, request: Request) -> dict[str, Any]:
-        return {"server": SERVER_VERSION, "safemode": "settings"}
+        """``safemode`` is null while Klippy is ready, ``"settings"`` otherwise (as Moonraker)."""
+        ready = self.klippy is not None and self.klippy.state == "ready"
+        return {"server": SERVER_VERSION, "safemode": None if ready else "settings"}
 
     @endpoint("octoprint.login", transports=Transport.HTTP)
     def login(self, request: Request) -> dict[str, Any]:
+        return self.current_user(request)
+
+    @endpoint("octoprint.currentuser", transports=Transport.HTTP)
+    def current_user(self, request: Request) -> dict[str, Any]:
+        """Only API-key logins exist here: always the same ``_api`` user (as Moonraker)."""
         return {"_is_external_client": False, "_login_mechanism": "apikey", "name": "_api", "active": True,
                 "user": True, "admin": True, "apikey": None, "permissions": [], "groups": ["admins", "users"]}
 
@@ -130,8 +139,17 @@ class OctoPrintCompat(Service):
         return {}
 
     @endpoint("octoprint.printerprofiles", transports=Transport.HTTP)
-    def printer_profiles(self, request: Request) -> dict[str, Any]:
+    async def printer_profiles(self, request: Request) -> dict[str, Any]:
+        sensors = await self._sensors()
         return {"profiles": {"_default": {
             "id": "_default", "name": "Default", "color": "default", "model": "Default", "default": True,
-            "current": True, "heatedBed": True, "heatedChamber": False,
+            "current": True, "heatedBed": "heater_bed" in sensors, "heatedChamber": "chamber" in sensors,
+            "axes": {axis: {"speed": speed, "inverted": False} for axis, speed in AXIS_SPEEDS.items()},
         }}}
+
+    async def _sensors(self) -> list[str]:
+        """Klippy's ``heaters.available_sensors``; none while Klippy is not ready."""
+        if self.klippy is None or self.klippy.state != "ready":
+            return []
+        answer = await self.klippy.query({"heaters": ["available_sensors"]})
+        return list((answer["status"].get("heaters") or {}).get("available_sensors") or [])

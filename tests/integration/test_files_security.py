@@ -92,10 +92,10 @@ class BadInputTests(TestCase):
         code, body, _ = await post_form(self, self.url + "/server/files/upload?root=logs", form({}, "x.log"))
         self.assertEqual((code, body["error"]["message"]), (400, "Invalid root request: logs"))
         self.assertEqual(self.disk(), self.before)
-        await self.refused("POST", "/server/files/directory?path=logs/new", 403)
+        await self.refused("POST", "/server/files/directory?path=logs/new", 405)
         await self.refused("DELETE", "/server/files/logs/klippy.log", 405)
-        await self.refused("POST", "/server/files/move?source=gcodes/a.gcode&dest=logs/a.gcode", 403)
-        await self.refused("POST", "/server/files/move?source=logs/klippy.log&dest=gcodes/k.log", 403)
+        await self.refused("POST", "/server/files/move?source=gcodes/a.gcode&dest=logs/a.gcode", 400)
+        await self.refused("POST", "/server/files/move?source=logs/klippy.log&dest=gcodes/k.log", 400)
 
     async def test_unknown_roots(self) -> None:
         await self.refused("GET", "/server/files/list?root=nope", 400)

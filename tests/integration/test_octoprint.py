@@ -40,13 +40,24 @@ class OctoPrintTests(TestCase):
 
     async def test_identity_endpoints_answer_unwrapped(self) -> None:
         self.assertEqual((await self.get("/api/version"))[1]["api"], "0.1")
-        self.assertEqual((await self.get("/api/server"))[1], {"server": "1.5.0", "safemode": "settings"})
+        self.assertEqual((await self.get("/api/server"))[1], {"server": "1.5.0", "safemode": None})
         self.assertEqual((await self.get("/api/login"))[1]["name"], "_api")
+        self.assertEqual(await self.get("/api/currentuser"), (200, (await self.get("/api/login"))[1]))
         settings = (await self.get("/api/settings"))[1]
         self.assertTrue(settings["plugins"]["UltimakerFormatPackage"]["installed"])
         self.assertEqual(settings["webcam"]["streamUrl"], "/webcam/?action=stream")
-        profiles = (await self.get("/api/printerprofiles"))[1]
-        self.assertTrue(profiles["profiles"]["_default"]["current"])
+        profile = (await self.get("/api/printerprofiles"))[1]["profiles"]["_default"]
+        self.assertEqual((profile["current"], profile["heatedBed"], profile["heatedChamber"]), (True, True, False))
+        self.assertEqual(profile["axes"], {"x": {"speed": 6000.0, "inverted": False},
+                                           "y": {"speed": 6000.0, "inverted": False},
+                                           "z": {"speed": 6000.0, "inverted": False},
+                                           "e": {"speed": 300.0, "inverted": False}})
+
+    async def test_server_is_in_safe_mode_while_klippy_is_not_ready(self) -> None:
+        klippy = self.daemon.ctx.component("klippy")
+        await klippy.run_gcode("M112")
+        await eventually(lambda: klippy.state == "shutdown")
+        self.assertEqual((await self.get("/api/server"))[1], {"server": "1.5.0", "safemode": "settings"})
 
     async def test_printer_reports_heaters_and_state(self) -> None:
         code, printer = await self.get("/api/printer")

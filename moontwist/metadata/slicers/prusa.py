@@ -138,10 +138,12 @@ def parse(text: GcodeText) -> Fields:
     ))
     put(fields, "filament_type", one_or_json(settings.listed("filament_type")))
     put(fields, "filament_name", one_or_json(settings.listed("filament_settings_id")))
-    put(fields, "filament_colors", _nonempty(settings.listed("filament_colour")))
-    put(fields, "extruder_colors", _nonempty(settings.listed("extruder_colour")))
-    put(fields, "filament_temps", _integers(settings.get("temperature", "nozzle_temperature")))
-    put(fields, "referenced_tools", _integers(settings.get("referenced_tools")))
+    # As Moonraker: these four are lists even when the file has none ([]); a list with
+    # an item that is not a whole number is left out.
+    fields["filament_colors"] = _items(settings.get("filament_colour"))
+    fields["extruder_colors"] = _items(settings.get("extruder_colour"))
+    _put_integers(fields, "filament_temps", _items(settings.get("temperature", "nozzle_temperature")))
+    _put_integers(fields, "referenced_tools", _items(settings.get("referenced_tools")))
     put(fields, "filament_change_count", to_int(
         settings.get("total toolchanges", "total filament change")))
     put(fields, "mmu_print", to_int(settings.get("single_extruder_multi_material")))
@@ -183,9 +185,13 @@ def _first_layer_bed_temp(settings: _Settings) -> float | None:
     return settings.number(*keys)
 
 
-def _integers(value: str | None) -> list[int]:
-    return [int(number) for number in numbers(value) if number == int(number)]
+def _items(value: str | None) -> list[str]:
+    """The non-empty items of a list setting, split at ``,`` and ``;`` (quotes kept together)."""
+    return [item for item in config_list(value, ",;") if item]
 
 
-def _nonempty(items: list[str]) -> list[str]:
-    return items if any(items) else []
+def _put_integers(fields: Fields, name: str, items: list[str]) -> None:
+    try:
+        fields[name] = [int(item) for item in items]
+    except ValueError:
+        return

@@ -69,7 +69,7 @@ class FileEndpoints:
         path = request.get_str("path", "gcodes")
         location = self.files.locate(path)
         if not location.path.is_dir():
-            raise ApiError(f"Directory does not exist ({path})", 404)
+            raise ApiError(f"Directory does not exist ({path})")
         listing: dict[str, Any] = await self.files.blocking(
             _directory_blocking, location, self.files.table.reserved_under(location.root))
         if request.get_bool("extended", False) and location.root.name == "gcodes":
@@ -82,7 +82,7 @@ class FileEndpoints:
 
     @endpoint("server.files.post_directory", "POST /server/files/directory")
     async def post_directory(self, request: Request) -> dict[str, Any]:
-        location = self.files.locate(request.get_str("path"), write=True)
+        location = self._writable(request.get_str("path"), "Operation Not Supported", 405)
         if not location.relative:
             raise ApiError("Operation Not Supported", 405)
         release = self.files.announcer.mute(str(location.path))
@@ -97,11 +97,11 @@ class FileEndpoints:
     @endpoint("server.files.delete_directory", "DELETE /server/files/directory")
     async def delete_directory(self, request: Request) -> dict[str, Any]:
         path = request.get_str("path")
-        location = self.files.locate(path, write=True)
+        location = self._writable(path, "Operation Not Supported", 405)
         if not location.relative:
-            raise ApiError(f"Path not available for DELETE: {path}", 405)
+            raise ApiError("Cannot delete root directory")
         if not location.path.is_dir() or location.path.is_symlink():
-            raise ApiError(f"Directory does not exist ({path})", 404)
+            raise ApiError(f"Directory does not exist ({path})")
         force = request.get_bool("force", False)
         if force:
             self.files.guard.refuse_if_in_use(location)
@@ -119,7 +119,7 @@ class FileEndpoints:
         origin, target = self._source_and_target(request, write_source=True)
         is_dir = origin.path.is_dir() and not origin.path.is_symlink()
         if is_dir and os.path.lexists(target.path):
-            raise ApiError(f"Destination {target.display} already exists", 409)
+            raise ApiError(f"Destination {target.display} already exists")
         self.files.guard.refuse_if_in_use(origin)
         self.files.guard.refuse_if_in_use(target)
         release = self.files.announcer.mute(str(origin.path), str(target.path))
@@ -153,27 +153,38 @@ class FileEndpoints:
 
     def _source_and_target(self, request: Request, write_source: bool) -> tuple[Location, Location]:
         """Check ``source`` and ``dest``; a folder as destination receives the source by name."""
-        origin = self.files.locate(request.get_str("source"), write=write_source)
-        target = self.files.locate(request.get_str("dest"), write=True)
+        target = self._writable(request.get_str("dest"), "Destination path is read-only: {root}")
+        if write_source:
+            origin = self._writable(request.get_str("source"), "Source path is read-only, cannot move: {root}")
+        else:
+            origin = self.files.locate(request.get_str("source"))
         if not origin.relative:
             raise ApiError("Operation Not Supported", 405)
         if not os.path.lexists(origin.path):
-            raise ApiError(f"File {origin.display} does not exist", 404)
+            raise ApiError(f"File {origin.display} does not exist")
         if target.path.is_dir() and target.path != origin.path:
             target = self.files.table.check(target.child(origin.name), write=True)
         if origin.root == target.root and (inside(target.relative, origin.relative) and origin.path.is_dir()
                                            or target.relative == origin.relative):
-            raise ApiError(f"Cannot move or copy {origin.display} into itself", 400)
+            raise ApiError(f"Cannot move or copy {origin.display} into itself")
         return origin, target
+
+    def _writable(self, path: str, message: str, status: int = 400) -> Location:
+        """``path`` checked for writing; a read-only root answers ``message`` (``{root}``
+        is its name) with Moonraker's status."""
+        location = self.files.table.locate(path)
+        if not location.root.writable:
+            raise ApiError(message.format(root=location.root.name), status)
+        return self.files.table.check(location, write=True)
 
     @endpoint("server.files.zip", "POST /server/files/zip")
     async def zip(self, request: Request) -> dict[str, Any]:
         default = f"config/collection-{time.strftime('%Y%m%d-%H%M%S')}.zip"
-        destination = self.files.locate(request.get_str("dest", default), write=True)
+        destination = self._writable(request.get_str("dest", default), "Destination Root '{root}' is read-only")
         if not destination.relative or destination.path.is_dir():
             raise ApiError(f"Cannot create a zip file at {destination.display}: it is a folder")
         if not destination.path.parent.is_dir():
-            raise ApiError(f"Parent folder of {destination.display} does not exist", 404)
+            raise ApiError(f"Parent folder of {destination.display} does not exist")
         names = request.get_list("items")
         if not names:
             raise ApiError("No items to zip")
@@ -197,7 +208,7 @@ class FileEndpoints:
             raise ApiError(f"Path not available for DELETE: {path}", 405)
         self.files.table.check(location, write=True)
         if not os.path.lexists(location.path) or os.path.isdir(location.path):
-            raise ApiError(f"File {location.display} does not exist", 404)
+            raise ApiError(f"File {location.display} does not exist")
         self.files.guard.refuse_if_in_use(location)
         release = self.files.announcer.mute(str(location.path))
         try:
@@ -217,7 +228,7 @@ class FileEndpoints:
             raise ApiError(f"Metadata not available for {filename}", 404)
         return metadata
 
-    @endpoint("server.files.metascan", "GET /server/files/metascan")
+    @endpoint("server.files.metascan", "GET,POST /server/files/metascan")
     async def metascan(self, request: Request) -> dict[str, Any]:
         filename = request.get_str("filename")
         location = self.files.locate_in("gcodes", filename)

@@ -18,7 +18,8 @@ from pathlib import Path
 from moontwist.errors import ApiError
 from moontwist.services.files.paths import INTERNAL_PREFIX, is_internal
 
-_STATUS = {errno.ENOENT: 404, errno.EEXIST: 409, errno.ENOTEMPTY: 409, errno.EACCES: 403, errno.EPERM: 403,
+# As Moonraker, a path that is missing, taken or not empty is a bad request (400).
+_STATUS = {errno.ENOENT: 400, errno.EEXIST: 400, errno.ENOTEMPTY: 400, errno.EACCES: 403, errno.EPERM: 403,
            errno.ENOSPC: 507, errno.EROFS: 403}
 
 
@@ -31,9 +32,9 @@ def make_directory(path: Path) -> None:
     try:
         os.mkdir(path)
     except FileExistsError:
-        raise ApiError(f"Directory already exists ({path.name})", 409) from None
+        raise ApiError(f"Directory already exists ({path.name})") from None
     except FileNotFoundError:
-        raise ApiError(f"Parent directory does not exist ({path.parent.name})", 404) from None
+        raise ApiError(f"Parent directory does not exist ({path.parent.name})") from None
 
 
 def remove_directory(path: Path, force: bool) -> None:
@@ -44,7 +45,7 @@ def remove_directory(path: Path, force: bool) -> None:
         os.rmdir(path)
     except OSError as error:
         if error.errno == errno.ENOTEMPTY:
-            raise ApiError(f"Directory {path.name} is not empty; use force to delete it", 409) from None
+            raise ApiError(f"Directory {path.name} is not empty; use force to delete it") from None
         raise
 
 

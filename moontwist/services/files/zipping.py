@@ -22,7 +22,7 @@ def zip_locations(items: list[Location], destination: Location, store_only: bool
             members.extend((location.child(name).path, location.child(name).display)
                            for name in _readable_files(location, table))
         else:
-            raise ApiError(f"File {location.display} does not exist", 404)
+            raise ApiError(f"File {location.display} does not exist")
     zip_files(members, destination.path, store_only)
 
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from twisted.internet.defer import Deferred, gatherResults
 from twisted.logger import Logger
 
 from moontwist.database import Namespace
@@ -18,8 +19,8 @@ from moontwist.database import Namespace
 log = Logger()
 
 METADATA_NAMESPACE = "gcode_metadata"
-# Fields a job's metadata snapshot leaves out: they describe the latest job, not the file.
-JOB_FIELDS = ("print_start_time", "job_id")
+# Fields a job's metadata snapshot leaves out: the latest job's, and the name (the job has it).
+JOB_FIELDS = ("print_start_time", "job_id", "filename")
 
 
 class GcodeFiles:
@@ -63,10 +64,15 @@ class GcodeFiles:
             return False
         return "modified" not in metadata or metadata["modified"] == modified
 
-    def note_job(self, filename: str, start_time: float, job_id: str) -> None:
-        """Write the job's start and id into the file's metadata, when it has any."""
+    def note_job(self, filename: str, start_time: float, job_id: str) -> "Deferred[Any]":
+        """Write the job's start and id into the file's metadata, when it has any.
+
+        Fires once written (a failure is logged, never passed on).
+        """
+        writes = []
         if isinstance(self.metadata_records.get(filename, None), dict):
             for field, value in (("print_start_time", start_time), ("job_id", job_id)):
-                self.metadata_records.insert([filename, field], value).addErrback(
+                writes.append(self.metadata_records.insert([filename, field], value).addErrback(
                     lambda failure: log.warn("Could not note the job in {file}'s metadata: {error}",
-                                             file=filename, error=failure.getErrorMessage()))
+                                             file=filename, error=failure.getErrorMessage())))
+        return gatherResults(writes)

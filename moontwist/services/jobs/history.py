@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.internet.defer import Deferred, DeferredList, gatherResults, succeed
 from twisted.logger import Logger
 
 from moontwist.api import Request, endpoint
@@ -126,8 +126,7 @@ class HistoryService(Service):
             "auxiliary_data": [],
         }
         self.current = job
-        self.files.note_job(filename, now, job["job_id"])
-        self._save(job, "added")
+        self._save(job, "added", [self.files.note_job(filename, now, job["job_id"])])
 
     def _finish(self, status: str, stats: dict[str, Any]) -> "Deferred[Any]":
         job, self.current = self.current, None
@@ -140,17 +139,20 @@ class HistoryService(Service):
         job["end_time"] = self.ctx.reactor.seconds()
         # As Moonraker: the metadata again, for a file whose extraction ended after the start.
         job["metadata"] = self.files.metadata(job["filename"]) or job["metadata"]
-        self.files.note_job(job["filename"], job["start_time"], job["job_id"])
+        noted = self.files.note_job(job["filename"], job["start_time"], job["job_id"])
         totals = add_to_totals(self.records.totals(), job)
-        self.records.save_totals(totals).addErrback(
+        totals_saved = self.records.save_totals(totals).addErrback(
             lambda failure: log.warn("Could not save job totals: {error}", error=failure.getErrorMessage()))
-        return self._save(job, "finished")
+        return self._save(job, "finished", [noted, totals_saved])
 
-    def _save(self, job: dict[str, Any], action: str) -> "Deferred[Any]":
-        self.ctx.notify("notify_history_changed", [{"action": action, "job": self._shown(job)}])
-        return self.records.save(job).addErrback(
+    def _save(self, job: dict[str, Any], action: str, writes: "list[Deferred[Any]]") -> "Deferred[Any]":
+        """Store the job, then announce it: a client reading on the notification sees the change."""
+        shown = self._shown(job)
+        saved = self.records.save(job).addErrback(
             lambda failure: log.warn("Could not save job {job_id}: {error}", job_id=job["job_id"],
                                      error=failure.getErrorMessage()))
+        return gatherResults([saved, *writes]).addCallback(
+            lambda _: self.ctx.notify("notify_history_changed", [{"action": action, "job": shown}]))
 
     def _shown(self, job: dict[str, Any]) -> dict[str, Any]:
         return {**job, "exists": self.files.unchanged(job["filename"], job.get("metadata") or {})}
@@ -186,7 +188,9 @@ class HistoryService(Service):
 
     @endpoint("server.history.totals", "GET /server/history/totals")
     def totals(self, request: Request) -> dict[str, Any]:
-        return {"job_totals": self.records.totals()}
+        # Auxiliary totals come from Moonraker's [sensor] history fields; no component
+        # here registers one, so as Moonraker without sensors the list is empty.
+        return {"job_totals": self.records.totals(), "auxiliary_totals": []}
 
     @endpoint("server.history.reset_totals", "POST /server/history/reset_totals")
     async def reset_totals(self, request: Request) -> dict[str, Any]:
@@ -194,7 +198,7 @@ class HistoryService(Service):
             raise ApiError("Cannot reset totals while a job is in progress")
         last = self.records.totals()
         await self.records.save_totals(empty_totals())
-        return {"last_totals": last}
+        return {"last_totals": last, "last_auxiliary_totals": []}
 
     @endpoint("server.history.get_job", "GET /server/history/job")
     def get_job(self, request: Request) -> dict[str, Any]:

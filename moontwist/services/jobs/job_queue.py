@@ -4,7 +4,7 @@ States: ``paused`` (nothing loads), ``ready`` (the next job loads when the
 current one completes, with ``automatic_transition``), ``loading`` (waiting
 out ``job_transition_delay`` and running ``job_transition_gcode``),
 ``starting`` (``SDCARD_PRINT_FILE`` sent). Every change is written to the
-database at once and announced 50 ms later with ``notify_job_queue_changed``;
+database at once and announced with ``notify_job_queue_changed`` once stored;
 a jump as action ``job_jumped`` (Moonraker announces none; Mainsail and Fluidd
 read only ``updated_queue`` and ``queue_state``).
 """
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 log = Logger()
 
-NOTIFY_DELAY = 0.05
 START_DELAY = 0.01
 STARTUP_LOAD_DELAY = 1.0
 
@@ -212,8 +211,14 @@ class JobQueueService(Service):
         return self._changed("state_changed")
 
     def _changed(self, action: str) -> "Deferred[bool]":
-        self.ctx.reactor.callLater(NOTIFY_DELAY, self._notify, action)
-        return self._save()
+        """Store the queue, then announce it (as it is then): a client reading on the
+        notification sees the change."""
+
+        def announce(saved: bool) -> bool:
+            self._notify(action)
+            return saved
+
+        return self._save().addCallback(announce)
 
     def _save(self) -> "Deferred[bool]":
         def failed(failure: Any) -> bool:

@@ -20,12 +20,18 @@ NOT_OBJECTS = frozenset({"connection_id", "token", "access_token"})
 SUBSCRIBE_TRANSPORTS = Transport.HTTP | Transport.WEBSOCKET | Transport.UNIX
 
 
-def requested_objects(request: Request) -> Objects:
-    """The ``objects`` argument, or over HTTP the query string (``?toolhead&extruder=target,temperature``)."""
+def requested_objects(request: Request, required: bool = False) -> Objects:
+    """The ``objects`` argument, or on an HTTP route the query string (``?toolhead&extruder=target,temperature``).
+
+    Over JSON-RPC a ``required`` argument that is absent is refused with Klippy's
+    own message, as Moonraker passes the call on to Klippy unchanged.
+    """
     if "objects" in request.args:
         raw = request.get_dict("objects")
-    elif request.transport is Transport.HTTP:
+    elif request.transport is Transport.HTTP and request.http_verb is not None:
         raw = {key: value for key, value in request.args.items() if key not in NOT_OBJECTS}
+    elif required:
+        raise ApiError("Missing Argument [objects]")
     else:
         raw = {}
     objects: Objects = {}
@@ -77,9 +83,9 @@ class PrinterApi:
     def objects_list(self, request: Request) -> "Deferred[Any]":
         return self._klippy.request("objects/list")
 
-    @endpoint("printer.objects.query", "GET /printer/objects/query")
+    @endpoint("printer.objects.query", "GET,POST /printer/objects/query")
     def objects_query(self, request: Request) -> "Deferred[Any]":
-        return self._klippy.query(requested_objects(request))
+        return self._klippy.query(requested_objects(request, required=True))
 
     @endpoint("printer.objects.subscribe", "POST /printer/objects/subscribe", transports=SUBSCRIBE_TRANSPORTS)
     def objects_subscribe(self, request: Request) -> "Deferred[Any]":

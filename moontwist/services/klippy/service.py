@@ -32,6 +32,8 @@ from moontwist.protocols.klippy import (
     KlippyProtocol,
 )
 from moontwist.services.klippy import gcode_store, temperature_store
+from moontwist.services.klippy.agent_methods import AgentMethods
+from moontwist.services.klippy.klippy_endpoints import KlippyEndpoints
 from moontwist.services.klippy.printer import PrinterApi
 from moontwist.services.klippy.state import Effect, KlippyState, KlippyStateMachine
 from moontwist.services.klippy.subscriptions import Objects, Status, SubscriptionMux, select
@@ -90,8 +92,9 @@ class KlippyService(MultiService):
         )
         self._link.setServiceParent(self)
         self.temperature_store.setServiceParent(self)
-        for api in (PrinterApi(self), self.gcode_store, self.temperature_store):
+        for api in (PrinterApi(self), self.gcode_store, self.temperature_store, AgentMethods(self)):
             ctx.registry.register(api)
+        self.klippy_endpoints = KlippyEndpoints(self, ctx.registry)
 
     @classmethod
     def from_config(cls, ctx: "ServerContext") -> "KlippyService":
@@ -217,6 +220,10 @@ class KlippyService(MultiService):
                 lambda failure: log.warn("Could not register remote method {name}: {error}",
                                          name=name, error=failure.getErrorMessage()))
 
+    def unregister_remote_method(self, name: str) -> None:
+        """Stop handling ``name`` (Klippy keeps it until it restarts; its calls are then ignored)."""
+        self._remote_methods.pop(name, None)
+
     # Connecting and initialising.
 
     def klippy_connected(self, protocol: KlippyProtocol) -> None:
@@ -270,6 +277,7 @@ class KlippyService(MultiService):
                 continue
             state = info.get("state", state)
         self._announce(self._machine.klippy_reported(state))
+        await self._offer_klippy_endpoints(protocol)
         answer = await self._subscribe_union(protocol)
         webhooks = answer["status"].get("webhooks") or {}
         self._announce(self._machine.klippy_reported(webhooks.get("state", state)))
@@ -281,6 +289,17 @@ class KlippyService(MultiService):
         else:
             log.warn("Klippy is not ready: {message}", message=webhooks.get("state_message", state))
         self._announce(self._machine.initialisation_done())
+
+    async def _offer_klippy_endpoints(self, protocol: KlippyProtocol) -> None:
+        try:
+            listed = await protocol.request("list_endpoints", {}, self.request_timeout)
+        except KlippyDisconnected:
+            raise
+        except KlippyError as error:
+            log.warn("Klippy did not list its endpoints: {error}", error=error.message)
+            return
+        endpoints = listed.get("endpoints") if isinstance(listed, dict) else None
+        self.klippy_endpoints.offer(endpoints if isinstance(endpoints, list) else [])
 
     async def _check_requirements(self, protocol: KlippyProtocol) -> None:
         listed = await protocol.request("objects/list", {}, self.request_timeout)

@@ -72,8 +72,8 @@ class ListingTests(EndpointTestCase):
         self.assertEqual(files["part0.gcode"]["slicer"], "Cura")
         self.assertNotIn("slicer", files["readme.txt"])
 
-    def test_get_directory_of_a_missing_folder_is_404(self) -> None:
-        self.assertEqual(self.refused("server.files.get_directory", path="gcodes/nope").status, 404)
+    def test_get_directory_of_a_missing_folder_is_400(self) -> None:
+        self.assertEqual(self.refused("server.files.get_directory", path="gcodes/nope").status, 400)
 
     def test_unknown_root_is_400(self) -> None:
         error = self.refused("server.files.list", root="secrets")
@@ -91,7 +91,7 @@ class DirectoryTests(EndpointTestCase):
     def test_delete_directory_tree_is_one_delete_dir(self) -> None:
         (self.gcodes / "tree" / "sub").mkdir(parents=True)
         (self.gcodes / "tree" / "sub" / "a.gcode").write_bytes(sample("cura"))
-        self.assertEqual(self.refused("server.files.delete_directory", path="gcodes/tree").status, 409)
+        self.assertEqual(self.refused("server.files.delete_directory", path="gcodes/tree").status, 400)
         result = self.call("server.files.delete_directory", path="gcodes/tree", force=True)
         self.assertEqual(result, {"item": {"path": "tree", "root": "gcodes", "size": 0, "modified": 0,
                                            "permissions": ""}, "action": "delete_dir"})
@@ -99,10 +99,10 @@ class DirectoryTests(EndpointTestCase):
         self.assertFalse((self.gcodes / "tree").exists())
 
     def test_root_cannot_be_deleted(self) -> None:
-        self.assertEqual(self.refused("server.files.delete_directory", path="gcodes", force=True).status, 405)
+        self.assertEqual(self.refused("server.files.delete_directory", path="gcodes", force=True).status, 400)
 
     def test_read_only_root_refuses_writes(self) -> None:
-        self.assertEqual(self.refused("server.files.post_directory", path="logs/x").status, 403)
+        self.assertEqual(self.refused("server.files.post_directory", path="logs/x").status, 405)
         self.assertFalse((self.files.data_path / "logs" / "x").exists())
 
 
@@ -152,9 +152,9 @@ class MoveCopyTests(EndpointTestCase):
         (self.gcodes / "d").mkdir()
         self.assertEqual(self.refused("server.files.move", source="gcodes/d", dest="gcodes/d/inner").status, 400)
 
-    def test_missing_source_is_404(self) -> None:
+    def test_missing_source_is_400(self) -> None:
         self.assertEqual(self.refused("server.files.move", source="gcodes/no.gcode", dest="gcodes/x.gcode").status,
-                         404)
+                         400)
 
     def test_delete_file_removes_file_metadata_and_announces(self) -> None:
         result = self.call("server.files.delete_file", path="gcodes/a.gcode")

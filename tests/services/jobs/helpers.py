@@ -65,6 +65,33 @@ class MemoryNamespace:
         return succeed(None)
 
 
+class HeldNamespace(MemoryNamespace):
+    """As lmdb's writer: a write is seen by reads, and acknowledged, only at ``commit()``."""
+
+    def __init__(self, name: str = "test") -> None:
+        super().__init__(name)
+        self.held: list[tuple[Any, Deferred[Any]]] = []
+
+    def _hold(self, apply: Any) -> "Deferred[Any]":
+        done: Deferred[Any] = Deferred()
+        self.held.append((apply, done))
+        return done
+
+    def insert(self, key: Key, value: Any) -> "Deferred[None]":
+        return self._hold(lambda: MemoryNamespace.insert(self, key, value))
+
+    def delete_many(self, keys: Iterable[str]) -> "Deferred[dict[str, Any]]":
+        keys = list(keys)
+        return self._hold(lambda: MemoryNamespace.delete_many(self, keys))
+
+    def commit(self) -> None:
+        """Apply every held write, then acknowledge them in order."""
+        held, self.held = self.held, []
+        results = [apply().result for apply, _ in held]
+        for (_, done), result in zip(held, results):
+            done.callback(result)
+
+
 class JobsTestCase(SynchronousTestCase):
     """A Klippy service connected to a scripted Klippy, job state on top, a gcodes folder."""
 

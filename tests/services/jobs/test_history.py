@@ -9,7 +9,7 @@ from moontwist.api import Request
 from moontwist.errors import ApiError
 from moontwist.services.jobs import HistoryService
 from moontwist.services.jobs.history_records import HistoryRecords
-from tests.services.jobs.helpers import JobsTestCase, MemoryNamespace
+from tests.services.jobs.helpers import HeldNamespace, JobsTestCase, MemoryNamespace
 
 
 class HistoryTestCase(JobsTestCase):
@@ -34,6 +34,50 @@ class HistoryTestCase(JobsTestCase):
         self.push_stats(state="printing", filename=name, total_duration=0.0, print_duration=0.0, filament_used=0.0)
         self.reactor.advance(seconds)
         self.push_stats(state=final, total_duration=seconds, print_duration=seconds - 10, filament_used=seconds * 2)
+
+
+class AnnounceAfterStoreTests(HistoryTestCase):
+    """A client that reads on ``notify_history_changed`` sees what it announces."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.namespace = HeldNamespace("history")
+        self.metadata = HeldNamespace("gcode_metadata")
+        self.files.metadata_records = self.metadata  # type: ignore[assignment]
+        self.gcode("cube.gcode")
+        self.metadata.data["cube.gcode"] = {"slicer": "Cura"}
+        self.start_history()
+        self.connect()
+        self.seen: list[Any] = []
+
+    def read_on_next(self) -> None:
+        def read(params: Any) -> None:
+            jobs = self.call("server.history.list")["jobs"]
+            self.seen.append((params[0]["action"], [job["status"] for job in jobs],
+                              self.call("server.history.totals")["job_totals"]["total_jobs"],
+                              self.metadata.data["cube.gcode"].get("job_id")))
+
+        self.client.next_notification("notify_history_changed").addCallback(read)
+
+    def test_added_is_announced_once_the_job_is_listed(self) -> None:
+        self.read_on_next()
+        self.push_stats(state="printing", filename="cube.gcode", total_duration=0.0)
+        self.assertEqual(self.seen, [])
+        self.namespace.commit()
+        self.assertEqual(self.seen, [])
+        self.metadata.commit()
+        self.assertEqual(self.seen, [("added", ["in_progress"], 0, "000001")])
+
+    def test_finished_is_announced_once_the_list_and_totals_show_it(self) -> None:
+        self.push_stats(state="printing", filename="cube.gcode", total_duration=0.0)
+        self.namespace.commit()
+        self.metadata.commit()
+        self.read_on_next()
+        self.push_stats(state="complete", total_duration=10.0)
+        self.assertEqual(self.seen, [])
+        self.metadata.commit()
+        self.namespace.commit()
+        self.assertEqual(self.seen, [("finished", ["completed"], 1, "000001")])
 
 
 class JobRecordTests(HistoryTestCase):
@@ -62,7 +106,18 @@ class JobRecordTests(HistoryTestCase):
         self.assertEqual(changes[1]["job"], job)
         self.assertEqual(self.call("server.history.totals"), {"job_totals": {
             "total_jobs": 1, "total_time": 120.0, "total_print_time": 110.0, "total_filament_used": 240.0,
-            "longest_job": 120.0, "longest_print": 110.0}})
+            "longest_job": 120.0, "longest_print": 110.0}, "auxiliary_totals": []})
+
+    def test_job_metadata_has_no_filename_as_in_moonraker(self) -> None:
+        self.gcode("named.gcode")
+        self.metadata.data["named.gcode"] = {"slicer": "Cura", "filename": "named.gcode", "job_id": None}
+        self.start_history()
+        self.connect()
+        self.print_job("named.gcode")
+        [job] = self.call("server.history.list")["jobs"]
+        self.assertEqual(job["metadata"], {"slicer": "Cura"})
+        self.assertEqual([change["job"]["metadata"] for change in self.notified("notify_history_changed")],
+                         [{"slicer": "Cura"}] * 2)
 
     def test_metadata_extracted_after_the_start_is_in_the_finished_record(self) -> None:
         path = self.gcode("late.gcode")
@@ -207,7 +262,7 @@ class HistoryApiTests(HistoryTestCase):
     def test_reset_totals(self) -> None:
         totals = self.call("server.history.totals")["job_totals"]
         self.assertEqual(totals["total_jobs"], 5)
-        self.assertEqual(self.call("server.history.reset_totals"), {"last_totals": totals})
+        self.assertEqual(self.call("server.history.reset_totals"), {"last_totals": totals, "last_auxiliary_totals": []})
         self.assertEqual(self.call("server.history.totals")["job_totals"]["total_jobs"], 0)
         self.push_stats(state="printing", filename="x.gcode", total_duration=0.0)
         self.call_fails("server.history.reset_totals")

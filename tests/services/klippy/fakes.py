@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 from moontwist.api import Transport
 from moontwist.context import Options, ServerContext
 from moontwist.protocols import jsoncodec
+from moontwist.protocols.jsonrpc import notification
 from moontwist.services.klippy import KlippyService
 
 SOCKET = "/tmp/test-klippy.sock"
@@ -65,6 +66,9 @@ class FakeConnection:
         for _, waiter in waiting:
             waiter.callback(message.get("params"))
 
+    def send_notification(self, method: str, params: Any = None) -> None:
+        self.send_prepared(self.prepare(jsoncodec.encode(notification(method, params))))
+
     def next_notification(self, method: str) -> "Deferred[Any]":
         """Fires with the params of the next ``method`` notification."""
         waiter: Deferred[Any] = Deferred()
@@ -109,6 +113,11 @@ class FakeKlippy:
         self.unanswered: list[dict[str, Any]] = []
         self.subscription: dict[str, Any] | None = None
         self.remote_methods: list[str] = []
+        # What ``list_endpoints`` answers (Klippy's own, besides those of the link).
+        self.endpoints = ["list_endpoints", "info", "emergency_stop", "register_remote_method", "objects/list",
+                          "objects/query", "objects/subscribe", "gcode/help", "gcode/script", "gcode/restart",
+                          "gcode/firmware_restart", "gcode/subscribe_output", "query_endstops/status",
+                          "pause_resume/pause", "pause_resume/resume", "pause_resume/cancel", "bed_mesh/dump_mesh"]
         self.eventtime = 100.0
         self.transport: StringTransport | None = None
         self.protocol: Any = None
@@ -162,6 +171,8 @@ class FakeKlippy:
         if method == "info":
             return {"state": self.state, "state_message": self.objects["webhooks"]["state_message"],
                     "hostname": "testhost", "software_version": "v0.13.0-test"}
+        if method == "list_endpoints":
+            return {"endpoints": list(self.endpoints)}
         if method == "objects/list":
             return {"objects": list(self.objects)}
         if method == "objects/query":

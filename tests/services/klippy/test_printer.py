@@ -27,6 +27,7 @@ class PrinterTestCase(SynchronousTestCase):
         request = Request(method, args or {}, transport, connection if connection is not None else self.a)
         if transport is Transport.HTTP:
             request.connection = None
+            request.http_verb = "GET"
         result = self.ctx.registry.dispatch(request)
         self.klippy.pump()
         return result
@@ -54,8 +55,18 @@ class ForwardingTests(PrinterTestCase):
         self.assertEqual(answer, {"eventtime": 100.0, "status": {"toolhead": {"position": [0.0, 0.0, 0.0, 0.0]},
                                                                  "gcode_move": {}}})
 
-    def test_query_without_params_asks_for_nothing(self) -> None:
-        self.assertEqual(self.result("printer.objects.query"), {"eventtime": 100.0, "status": {}})
+    def test_query_without_objects_is_400_as_klippy_answers(self) -> None:
+        error = self.error("printer.objects.query")
+        self.assertEqual((error.status, error.message), (400, "Missing Argument [objects]"))
+
+    def test_query_over_http_jsonrpc_without_objects_is_400(self) -> None:
+        request = Request("printer.objects.query", {}, Transport.HTTP)
+        error = self.failureResultOf(self.ctx.registry.dispatch(request), ApiError).value
+        self.assertEqual((error.status, error.message), (400, "Missing Argument [objects]"))
+
+    def test_query_with_empty_objects_asks_for_nothing(self) -> None:
+        self.assertEqual(self.result("printer.objects.query", {"objects": {}}), {"eventtime": 100.0, "status": {}})
+        self.assertEqual(self.result("printer.objects.query", {}, Transport.HTTP), {"eventtime": 100.0, "status": {}})
 
     def test_query_over_http_query_string(self) -> None:
         args = {"toolhead": "", "extruder": "target,temperature", "token": ""}
@@ -127,6 +138,8 @@ class ForwardingTests(PrinterTestCase):
     def test_routes_and_verbs(self) -> None:
         routes = {entry.method: (entry.http_verb, entry.http_path) for entry in self.ctx.registry.endpoints()}
         self.assertEqual(routes["printer.objects.query"], ("GET", "/printer/objects/query"))
+        self.assertEqual(self.ctx.registry.by_route("POST", "/printer/objects/query"),
+                         self.ctx.registry.by_method("printer.objects.query"))
         self.assertEqual(routes["printer.objects.subscribe"], ("POST", "/printer/objects/subscribe"))
         self.assertEqual(routes["printer.print.start"], ("POST", "/printer/print/start"))
         self.assertEqual(routes["server.temperature_store"], ("GET", "/server/temperature_store"))

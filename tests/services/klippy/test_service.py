@@ -41,9 +41,9 @@ class ConnectingTests(ServiceTestCase):
         self.klippy.accept()
         methods = [(r["method"], r["params"]) for r in self.klippy.received]
         self.assertEqual(methods[0], ("info", {"client_info": CLIENT_INFO}))
-        self.assertEqual([m for m, _ in methods[1:4]],
-                         ["objects/subscribe", "gcode/subscribe_output", "objects/list"])
-        self.assertEqual(methods[1][1]["objects"], {"webhooks": None})
+        self.assertEqual([m for m, _ in methods[1:5]],
+                         ["list_endpoints", "objects/subscribe", "gcode/subscribe_output", "objects/list"])
+        self.assertEqual(methods[2][1]["objects"], {"webhooks": None})
         self.assertTrue(self.service.connected)
         self.assertEqual(self.service.state, "ready")
         self.assertEqual(self.service.missing_requirements, [])
