@@ -26,6 +26,7 @@ from moontwist.services.octoprint import OctoPrintCompat
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.unixsocket import UnixSocketService
+from moontwist.services.webcams import WebcamService
 from moontwist.logfile import start_file_logging
 from moontwist.ports import ServerEndpoint, tcp_endpoint
 from moontwist.tls import TLSConfigError, server_tls_options
@@ -98,6 +99,7 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("server", ServerService(ctx))
     add("machine", MachineService(ctx, log_file))
     add("proc_stats", ProcStatsService(ctx))
+    add("webcam", WebcamService(ctx))
     klippy = KlippyService.from_config(ctx)
     if options.simulate:
         # Imported only when asked for: a printer's daemon never loads the

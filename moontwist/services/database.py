@@ -20,7 +20,8 @@ from moontwist.context import ServerContext
 from moontwist.database import DEFAULT_MAP_SIZE, Namespace, Store, parse_api_key, store_path
 from moontwist.errors import ApiError
 
-PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements", "webcams")
+# ``webcams`` stays writable: Mainsail writes it directly (theme defaults, reset, restore).
+PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements")
 FORBIDDEN = ("database", "authorized_users", "simplyprint")
 
 
