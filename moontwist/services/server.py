@@ -60,10 +60,14 @@ class ServerService(Service):
 
     @endpoint("server.restart", "POST /server/restart")
     def restart(self, request: Request) -> str:
+        self.schedule_restart(0.1)
+        return "ok"
+
+    def schedule_restart(self, delay: float) -> None:
+        """Stop cleanly after ``delay`` (time to answer), then start again (config is re-read)."""
         reactor = self.ctx.reactor
         reactor.addSystemEventTrigger("after", "shutdown", _reexec)
-        reactor.callLater(0.1, reactor.stop)
-        return "ok"
+        reactor.callLater(delay, reactor.stop)
 
     @endpoint("server.connection.identify", transports=PERSISTENT, auth_required=False)
     def identify(self, request: Request) -> dict[str, Any]:
