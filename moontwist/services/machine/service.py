@@ -49,6 +49,7 @@ class MachineService(Service):
         section.get_bool("force_validation", False)
         self.sudo = Sudo(ctx.reactor, ctx.notify, password)
         self.allowed = allowed_services(ctx.options.data_path / ALLOWED_SERVICES_FILE)
+        self.provider_name = provider
         self.provider = make_provider(provider, ctx.reactor, self.sudo, self.allowed,
                                       shutdown_action, supervisord_config)
         self.unit = own_unit(paths) or "moonraker"
@@ -94,6 +95,7 @@ class MachineService(Service):
             **live_info(self.paths),
             "available_services": list(services),
             "service_state": {name: dict(state) for name, state in services.items()},
+            "provider": self.provider_name,
             "instance_ids": {"moonraker": self.unit, "klipper": _klipper_unit(services)},
         }
         return {"system_info": info}
