@@ -13,6 +13,7 @@ from moontwist.errors import ApiError
 from moontwist.logfile import RollingLogFile
 from moontwist.services.machine.host import HostPaths, read_text
 from moontwist.services.machine.logs import LogRollover
+from moontwist.services.machine.peripherals import PeripheralEndpoints
 from moontwist.services.machine.providers import ServiceState, make_provider
 from moontwist.services.machine.sudo import Sudo
 from moontwist.services.machine.system_info import live_info, own_unit, static_info
@@ -56,6 +57,7 @@ class MachineService(Service):
         self.static = static_info(paths)
         self._refreshing: set[Deferred[None]] = set()
         ctx.registry.register(LogRollover(ctx, log_file, self.provider))
+        ctx.registry.register(PeripheralEndpoints(ctx.reactor, paths, ctx.options.data_path))
 
     def startService(self) -> None:
         super().startService()
