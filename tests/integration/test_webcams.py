@@ -77,6 +77,8 @@ class WebcamIntegrationTests(TestCase):
 
     async def test_webcam_test_answers_the_resolved_urls(self) -> None:
         daemon = await start_daemon(self, WEBCAM_CONFIG)
+        # This machine's LAN address would be the default host; tests reach loopback only.
+        daemon.ctx.component("webcam").probe.default_host = lambda: "http://127.0.0.1"
         client = await connect_websocket(self, daemon.ws_url)
         tested = (await client.call("server.webcams.test", {"name": "printer"}))["result"]
         self.assertEqual(set(tested), {"name", "snapshot_reachable", "snapshot_url", "stream_url"})

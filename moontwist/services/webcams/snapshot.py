@@ -1,6 +1,9 @@
 """``server.webcams.test``: a webcam's URLs as this host reaches them, and one snapshot GET.
 
-As in Moonraker: a URL without a scheme and host is taken on the default host;
+As in Moonraker: a URL without a scheme and host is taken on the default host
+(this machine's LAN address, found as Moonraker finds it: the source address
+the kernel picks for a UDP socket "connected" to the broadcast address, which
+sends nothing);
 a URL naming one of this machine's own addresses, on a port some program here
 listens on for every address, becomes the loopback URL (``127.0.0.1`` or
 ``[::1]``, port spelled out), which works even where the LAN address does not
@@ -44,6 +47,24 @@ def absolute(url: str, default_host: str = DEFAULT_HOST) -> str:
     return url
 
 
+def detect_default_host() -> str:
+    """``http://<this machine's LAN address>``, or loopback when there is none."""
+    for address, port, family in (("<broadcast>", 0, socket.AF_INET), ("10.255.255.255", 1, socket.AF_INET),
+                                  ("2001:db8::1234", 1, socket.AF_INET6)):
+        probe = socket.socket(family, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK)
+        try:
+            if address == "<broadcast>":
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            probe.connect((address, port))
+            found = ipaddress.ip_address(probe.getsockname()[0])
+        except (OSError, ValueError):
+            continue
+        finally:
+            probe.close()
+        return f"http://[{found}]" if found.version == 6 else f"http://{found}"
+    return DEFAULT_HOST
+
+
 def wildcard_ports(paths: HostPaths) -> dict[str, str]:
     """Listening TCP ports bound to every address: port -> ``0.0.0.0`` or ``[::]``."""
     ports: dict[str, str] = {}
@@ -61,8 +82,8 @@ def wildcard_ports(paths: HostPaths) -> dict[str, str]:
 class SnapshotProbe:
     """Resolves a webcam's URLs and checks that its snapshot answers."""
 
-    def __init__(self, reactor: Any, local_addresses: Callable[[], list[str]],
-                 paths: HostPaths = HostPaths(), default_host: str = DEFAULT_HOST) -> None:
+    def __init__(self, reactor: Any, local_addresses: Callable[[], list[str]], paths: HostPaths = HostPaths(),
+                 default_host: Callable[[], str] = detect_default_host) -> None:
         self.reactor = reactor
         self.local_addresses = local_addresses
         self.paths = paths
@@ -70,9 +91,10 @@ class SnapshotProbe:
 
     async def test(self, webcam: Webcam) -> dict[str, Any]:
         result: dict[str, Any] = {"name": webcam.name, "snapshot_reachable": False}
+        default_host = self.default_host()
         for kind, url in (("snapshot", webcam.snapshot_url), ("stream", webcam.stream_url)):
             try:
-                result[f"{kind}_url"] = await self.local_url(absolute(url, self.default_host))
+                result[f"{kind}_url"] = await self.local_url(absolute(url, default_host))
             except ValueError as error:
                 log.info("Webcam {name}: no {kind} URL ({error})", name=webcam.name, kind=kind, error=error)
                 result[f"{kind}_url"] = ""

@@ -12,7 +12,8 @@ from twisted.web.static import Data
 
 from moontwist.services.machine.host import HostPaths
 from moontwist.services.webcams.camera import Webcam
-from moontwist.services.webcams.snapshot import SnapshotProbe, absolute, wildcard_ports
+from moontwist.services.webcams.snapshot import (
+    DEFAULT_HOST, SnapshotProbe, absolute, detect_default_host, wildcard_ports)
 from tests.services.machine.helpers import write_tree
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
@@ -38,6 +39,15 @@ class UrlTests(TestCase):
         self.assertEqual(absolute("rtsp://cam:554/s"), "rtsp://cam:554/s")
         self.assertRaises(ValueError, absolute, "")
 
+    async def test_a_relative_url_on_this_machines_address_becomes_loopback(self) -> None:
+        probe = SnapshotProbe(reactor, lambda: ["192.168.7.2"], self.paths, lambda: "http://192.168.7.2")
+        tested = await probe.test(Webcam(name="c", stream_url="/webcam/?action=stream"))
+        self.assertEqual(tested["stream_url"], "http://127.0.0.1:80/webcam/?action=stream")
+
+    def test_the_default_host_is_an_address_of_this_machine(self) -> None:
+        host = detect_default_host()
+        self.assertRegex(host, r"^http://(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\])$")
+
     def test_only_listening_wildcard_sockets_count(self) -> None:
         self.assertEqual(wildcard_ports(self.paths), {"80": "0.0.0.0", "8888": "[::]"})
         self.assertEqual(wildcard_ports(HostPaths(Path(self.mktemp()))), {})
@@ -60,7 +70,7 @@ class ReachableTests(TestCase):
         self.port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")
         self.addCleanup(self.port.stopListening)
         self.base = f"http://127.0.0.1:{self.port.getHost().port}"
-        self.probe = SnapshotProbe(reactor, lambda: [], HostPaths(Path(self.mktemp())))
+        self.probe = SnapshotProbe(reactor, lambda: [], HostPaths(Path(self.mktemp())), lambda: DEFAULT_HOST)
 
     async def test_a_snapshot_that_answers_is_reachable(self) -> None:
         webcam = Webcam(name="c", stream_url="/webcam/?action=stream", snapshot_url=f"{self.base}/snapshot")
