@@ -111,6 +111,9 @@ class AnnouncementsService(Service):
         try:
             changed = False
             for name in names:
+                if not self.running:
+                    # Stopping: a cancelled fetch can surface as a failure; start no other.
+                    break
                 changed = await self.update_feed(name) or changed
         finally:
             self.lock.release()
