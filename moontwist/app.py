@@ -105,8 +105,8 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("server", ServerService(ctx))
     add("machine", MachineService(ctx, log_file))
     add("proc_stats", ProcStatsService(ctx))
-    add("webcam", WebcamService(ctx))
     add("announcements", AnnouncementsService(ctx, os.environ.get(ANNOUNCEMENTS_URL_VARIABLE, MOONLIGHT_URL)))
+    add("webcam", WebcamService(ctx))
     klippy = KlippyService.from_config(ctx)
     if options.simulate:
         # Imported only when asked for: a printer's daemon never loads the

@@ -40,12 +40,12 @@ class AnnouncementsService(Service):
     def __init__(self, ctx: "ServerContext", feed_url: str = MOONLIGHT_URL) -> None:
         self.ctx = ctx
         section = ctx.config.section("announcements")
-        # Feeds to follow besides moonraker and klipper (one per line or comma separated).
-        subscriptions = section.get_list("subscriptions", [])
-        # Read each feed from <data>/development/announcements/<name>.xml instead of fetching it.
-        dev_mode = section.get_bool("dev_mode", False)
         # Fetch the feeds from Moonraker's feed site; off, only dev_mode feeds are read.
         moonlight = section.get_bool("enable_moonlight", True)
+        # Read each feed from <data>/development/announcements/<name>.xml instead of fetching it.
+        dev_mode = section.get_bool("dev_mode", False)
+        # Feeds to follow besides moonraker and klipper (one per line or comma separated).
+        subscriptions = section.get_list("subscriptions", [])
         if not moonlight:
             log.info("Moonlight disabled, remote announcement feeds unavailable")
         self.base_url = feed_url if moonlight else None
