@@ -46,10 +46,11 @@ class DatabaseBackups:
         return (self.ctx.options.data_path / "backup" / "database").resolve()
 
     def names(self) -> list[str]:
-        """The backup files, as ``server.database.list`` shows them."""
+        """The backup files, as ``server.database.list`` shows them (not one being written)."""
         if not self.folder.is_dir():
             return []
-        return sorted(entry.name for entry in self.folder.iterdir() if entry.is_file())
+        return sorted(entry.name for entry in self.folder.iterdir()
+                      if entry.is_file() and not (entry.name.startswith(".") and entry.name.endswith(".partial")))
 
     @endpoint("server.database.post_backup", "POST /server/database/backup")
     async def post_backup(self, request: Request) -> dict[str, Any]:

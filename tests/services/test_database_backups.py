@@ -61,6 +61,7 @@ class BackupTests(TestCase):
         self.assertEqual(path.parent, self.folder)
         self.assertRegex(path.name, r"^sqldb-backup-\d{8}-\d{6}\.db$")
         self.assertEqual(read_sqlite(path).namespaces, {"mainsail": {"general": {"name": "V2"}}})
+        (self.folder / f".{path.name}.partial").write_bytes(b"being written")
         listed = await self.call("server.database.list")
         self.assertEqual(listed["backups"], [path.name])
 
