@@ -51,6 +51,7 @@ class Store:
         self._max_key_size = 0
         # Writes submitted while compaction swaps the file: (op, Deferred) to run after.
         self._held: list[tuple[WriteOp, Deferred[Any]]] | None = None
+        self._compacting: Deferred[tuple[int, int]] | None = None
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -80,7 +81,15 @@ class Store:
         Reads go on meanwhile; writes wait and run after. The compacted copy
         replaces the file with one rename, so a crash leaves one or the other.
         """
-        return Deferred.fromCoroutine(self._compact())
+        compacting = Deferred.fromCoroutine(self._compact())
+        if not compacting.called:
+            self._compacting = compacting
+            compacting.addBoth(self._compacted)
+        return compacting
+
+    def _compacted(self, result: Any) -> Any:
+        self._compacting = None
+        return result
 
     async def _compact(self) -> tuple[int, int]:
         if self._writer is None or self._held is not None:
@@ -107,7 +116,16 @@ class Store:
         return before, self.file_size
 
     def close(self) -> "Deferred[None]":
-        """Commit the queued writes, then close the environment."""
+        """Commit the queued writes, then close the environment (after a compaction under way)."""
+        if self._compacting is not None:
+            waiting: Deferred[None] = Deferred()
+
+            def then_close(result: Any) -> Any:
+                self.close().chainDeferred(waiting)
+                return result
+
+            self._compacting.addBoth(then_close)
+            return waiting
         if self._writer is None:
             return succeed(None)
         writer, self._writer = self._writer, None

@@ -55,6 +55,19 @@ class CompactionTests(TestCase):
         self.assertEqual(error.status, 503)
         await first
 
+    async def test_closing_during_compaction_waits_for_it(self) -> None:
+        path = Path(self.mktemp()).resolve()
+        store = open_store(self, path)
+        await store.insert("ns", ["k"], 1)
+        compacting = store.compact()
+        closing = store.close()
+        self.assertFalse(closing.called)
+        before, after = await compacting
+        self.assertGreater(before, 0)
+        await closing
+        again = open_store(self, path)
+        self.assertEqual(again.records("ns"), {"k": 1})
+
     async def test_the_store_survives_a_reopen_after_compaction(self) -> None:
         path = Path(self.mktemp()).resolve()
         store = open_store(self, path)
