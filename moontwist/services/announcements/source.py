@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import treq
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.threads import deferToThreadPool
@@ -52,6 +51,9 @@ class FeedSource:
         return await self._fetch(self.url)
 
     async def _fetch(self, url: str) -> str | None:
+        # Imported at the first fetch, not at start-up: treq brings twisted.web.client (~30 ms).
+        import treq
+
         headers = {"Accept": "application/xml"}
         etag = self.etag
         if etag is not None:

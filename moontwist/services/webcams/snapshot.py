@@ -18,7 +18,6 @@ import re
 import socket
 from typing import Any, Callable
 
-import treq
 from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
 
@@ -104,6 +103,9 @@ class SnapshotProbe:
         return result
 
     async def reachable(self, url: str) -> bool:
+        # Imported on first use, not at start-up: treq brings twisted.web.client (~30 ms).
+        import treq
+
         try:
             response = await treq.get(url, timeout=SNAPSHOT_TIMEOUT, reactor=self.reactor, persistent=False)
             await response.content()
