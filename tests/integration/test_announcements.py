@@ -26,12 +26,14 @@ class AnnouncementsIntegrationTests(TestCase):
         feeds.publish("moonraker", rss("moonraker", item("moonraker/2025/1", "Moonraker news")))  # type: ignore[attr-defined]
         feeds.publish("klipper", rss("klipper", item("klipper/2025/1", "Klipper news", priority="high")))  # type: ignore[attr-defined]
         daemon = await start_daemon(self)
-        await daemon.ctx.component("announcements").fetching
         http = http_client(self)
         info = json.loads(await (await http.get(daemon.http_url + "/server/info")).text())["result"]
         self.assertIn("announcements", info["components"])
 
         mainsail = await connect_websocket(self, daemon.ws_url)
+        # The first scheduled fetch comes a few seconds after start; ask for one now.
+        updated = (await mainsail.call("server.announcements.update", {}))["result"]
+        self.assertTrue(updated["modified"])
         listed = (await mainsail.call("server.announcements.list", {}))["result"]
         self.assertEqual(listed["feeds"], ["moonraker", "klipper"])
         self.assertEqual(sorted(e["entry_id"] for e in listed["entries"]), ["klipper/2025/1", "moonraker/2025/1"])
@@ -46,9 +48,9 @@ class AnnouncementsIntegrationTests(TestCase):
         self.assertEqual([e["entry_id"] for e in undismissed["entries"]], ["moonraker/2025/1"])
 
         feeds.publish("voron", rss("voron", item("voron/1", "Voron news")))  # type: ignore[attr-defined]
-        updated = mainsail.next_notification("notify_announcement_update")
+        announced = mainsail.next_notification("notify_announcement_update")
         added = (await mainsail.call("server.announcements.post_feed", {"name": "voron"}))["result"]
         self.assertEqual(added, {"feed": "voron", "action": "added"})
-        self.assertIn("voron/1", [e["entry_id"] for e in (await updated)["params"][0]["entries"]])
+        self.assertIn("voron/1", [e["entry_id"] for e in (await announced)["params"][0]["entries"]])
         missing = await mainsail.call("server.announcements.dismiss", {"entry_id": "nope"})
         self.assertEqual(missing["error"], {"code": 400, "message": "No key matching entry id: nope"})

@@ -1,7 +1,7 @@
 """The announcements component: feeds followed, entries kept, dismissals and their wake-ups.
 
-Feeds are fetched at start and every 30 minutes (as Moonraker does) with
-treq; entries live in the ``announcements`` namespace, the feeds a client
+Feeds are fetched with treq 5 s after start (Moonraker: during start-up)
+and every 30 minutes after that; entries live in the ``announcements`` namespace, the feeds a client
 added and the ETags in the ``moonraker`` namespace, where Moonraker keeps
 them. Nothing a feed does (unreachable, bad XML) is ever an error to a
 client: the entries stay as they were.
@@ -31,14 +31,19 @@ log = Logger()
 
 MOONLIGHT_URL = "https://arksine.github.io/moonlight"
 UPDATE_INTERVAL = 1800.0
+# The first fetch waits until start-up is over (Moonraker fetches during it): the
+# first answer to a client is not held up by treq's imports and a feed request.
+FIRST_UPDATE_DELAY = 5.0
 BUILTIN_FEEDS = ("moonraker", "klipper")
 # A feed name is a file name (dev_mode) and a URL path segment: no separators.
 FEED_NAME = re.compile(r"^\w[\w.-]*$")
 
 
 class AnnouncementsService(Service):
-    def __init__(self, ctx: "ServerContext", feed_url: str = MOONLIGHT_URL) -> None:
+    def __init__(self, ctx: "ServerContext", feed_url: str = MOONLIGHT_URL,
+                 first_update_delay: float = FIRST_UPDATE_DELAY) -> None:
         self.ctx = ctx
+        self.first_update_delay = first_update_delay
         section = ctx.config.section("announcements")
         # Fetch the feeds from Moonraker's feed site; off, only dev_mode feeds are read.
         moonlight = section.get_bool("enable_moonlight", True)
@@ -59,6 +64,7 @@ class AnnouncementsService(Service):
         self.entries: Entries | None = None
         self.lock = DeferredLock()
         self.timer: LoopingCall | None = None
+        self.first_update: Any = None
         self.fetching: Deferred[Any] | None = None
         ctx.registry.register(AnnouncementsEndpoints(self))
 
@@ -82,10 +88,16 @@ class AnnouncementsService(Service):
         await self.entries.load()
         self.timer = LoopingCall(self._tick)
         self.timer.clock = self.ctx.reactor
+        self.first_update = self.ctx.reactor.callLater(self.first_update_delay, self._start_timer)
+
+    def _start_timer(self) -> None:
+        assert self.timer is not None
         self.timer.start(UPDATE_INTERVAL, now=True)
 
     def stopService(self) -> None:
         super().stopService()
+        if self.first_update is not None and self.first_update.active():
+            self.first_update.cancel()
         if self.timer is not None and self.timer.running:
             self.timer.stop()
         if self.fetching is not None and not self.fetching.called:

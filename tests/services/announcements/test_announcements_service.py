@@ -7,6 +7,7 @@ from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.trial.unittest import TestCase
 
@@ -41,10 +42,11 @@ class AnnouncementsFixture(TestCase):
         self.ctx.add_component("database", database)
         database.startService()
         self.addCleanup(database.stopService)
-        service = AnnouncementsService(self.ctx, self.base_url)
+        service = AnnouncementsService(self.ctx, self.base_url, first_update_delay=0)
         self.ctx.add_component("announcements", service)
         await service.startService()
         self.addCleanup(service.stopService)
+        await deferLater(reactor, 0, lambda: None)
         assert service.fetching is not None
         await service.fetching
         self.service = service
