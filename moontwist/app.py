@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from moontwist.cli import resolve
 from moontwist.config import ConfigError, load_config
 from moontwist.context import Options, ServerContext
 from moontwist.resources.site import build_site
+from moontwist.services.announcements import MOONLIGHT_URL, AnnouncementsService
 from moontwist.services.authorization import AuthorizationService
 from moontwist.services.collector import CollectorService
 from moontwist.services.database import DatabaseService
@@ -26,6 +28,7 @@ from moontwist.services.octoprint import OctoPrintCompat
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.unixsocket import UnixSocketService
+from moontwist.services.webcams import WebcamService
 from moontwist.logfile import start_file_logging
 from moontwist.ports import ServerEndpoint, tcp_endpoint
 from moontwist.tls import TLSConfigError, server_tls_options
@@ -33,6 +36,10 @@ from moontwist.tls import TLSConfigError, server_tls_options
 log = Logger()
 
 DATA_FOLDERS = ("config", "gcodes", "logs", "database", "comms")
+# Where announcement feeds are fetched from; Moonraker has no option for it.
+# For the test suite only (tests/__init__.py points it at loopback), so that
+# no test ever reaches the network.
+ANNOUNCEMENTS_URL_VARIABLE = "MOONTWIST_ANNOUNCEMENTS_URL"
 
 
 def prepare_data_folder(data_path: Path) -> None:
@@ -98,6 +105,8 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("server", ServerService(ctx))
     add("machine", MachineService(ctx, log_file))
     add("proc_stats", ProcStatsService(ctx))
+    add("announcements", AnnouncementsService(ctx, os.environ.get(ANNOUNCEMENTS_URL_VARIABLE, MOONLIGHT_URL)))
+    add("webcam", WebcamService(ctx))
     klippy = KlippyService.from_config(ctx)
     if options.simulate:
         # Imported only when asked for: a printer's daemon never loads the

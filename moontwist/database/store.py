@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import lmdb
 from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.threads import deferToThreadPool
 
 from moontwist.database import records
 from moontwist.database.writer import Writer, WriteOp
@@ -46,6 +49,9 @@ class Store:
         self._writer: Writer | None = None
         self._lock_fd: int | None = None
         self._max_key_size = 0
+        # Writes submitted while compaction swaps the file: (op, Deferred) to run after.
+        self._held: list[tuple[WriteOp, Deferred[Any]]] | None = None
+        self._compacting: Deferred[tuple[int, int]] | None = None
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -65,8 +71,61 @@ class Store:
         self._max_key_size = self._env.max_key_size()
         self._writer = Writer(self._env, self._reactor)
 
+    @property
+    def file_size(self) -> int:
+        return (self.path / "data.mdb").stat().st_size
+
+    def compact(self) -> "Deferred[tuple[int, int]]":
+        """Rewrite the file without its free pages; fires with (size before, size after).
+
+        Reads go on meanwhile; writes wait and run after. The compacted copy
+        replaces the file with one rename, so a crash leaves one or the other.
+        """
+        compacting = Deferred.fromCoroutine(self._compact())
+        if not compacting.called:
+            self._compacting = compacting
+            compacting.addBoth(self._compacted)
+        return compacting
+
+    def _compacted(self, result: Any) -> Any:
+        self._compacting = None
+        return result
+
+    async def _compact(self) -> tuple[int, int]:
+        if self._writer is None or self._held is not None:
+            raise _unavailable()
+        env, before = self._environment(), self.file_size
+        self._held = []
+        await self._writer.close()
+        copy = Path(tempfile.mkdtemp(prefix=".compact-", dir=self.path))
+        try:
+            pool = self._reactor.getThreadPool()
+            await deferToThreadPool(self._reactor, pool, env.copy, str(copy), compact=True)
+            map_size = env.info()["map_size"]
+            env.close()
+            try:
+                os.replace(copy / "data.mdb", self.path / "data.mdb")
+            finally:
+                self._env = lmdb.open(str(self.path), map_size=map_size, max_dbs=0, sync=True, metasync=True)
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
+            self._writer = Writer(self._environment(), self._reactor)
+            held, self._held = self._held, None
+            for op, done in held:
+                self._writer.submit(op).chainDeferred(done)
+        return before, self.file_size
+
     def close(self) -> "Deferred[None]":
-        """Commit the queued writes, then close the environment."""
+        """Commit the queued writes, then close the environment (after a compaction under way)."""
+        if self._compacting is not None:
+            waiting: Deferred[None] = Deferred()
+
+            def then_close(result: Any) -> Any:
+                self.close().chainDeferred(waiting)
+                return result
+
+            self._compacting.addBoth(then_close)
+            return waiting
         if self._writer is None:
             return succeed(None)
         writer, self._writer = self._writer, None
@@ -122,6 +181,15 @@ class Store:
                 key[len(prefix):].decode("utf-8"): _decode(raw) for key, raw in _scan(txn, prefix)
             }
 
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Every record of every namespace, read in one transaction (for backups)."""
+        result: dict[str, dict[str, Any]] = {}
+        with self._environment().begin() as txn:
+            for key, raw in txn.cursor():
+                namespace, _, name = key.partition(_SEPARATOR)
+                result.setdefault(namespace.decode("utf-8"), {})[name.decode("utf-8")] = _decode(raw)
+        return result
+
     def keys(self, namespace: str) -> list[str]:
         prefix = self._prefix(namespace)
         with self._environment().begin() as txn:
@@ -159,6 +227,13 @@ class Store:
         """
         return self._submit(self._import_op, namespaces)
 
+    def replace_all(self, namespaces: Mapping[str, Mapping[str, Any]]) -> "Deferred[list[str]]":
+        """Make ``namespaces`` the store's whole content in one transaction (a restore).
+
+        Fires with one line per record left out, as ``import_namespaces``.
+        """
+        return self._submit(self._replace_op, namespaces)
+
     def delete_many(self, namespace: str, keys: Iterable[str]) -> "Deferred[dict[str, Any]]":
         """Remove whole records (missing ones are skipped); fires with the removed."""
         return self._submit(self._delete_many_op, namespace, keys)
@@ -168,12 +243,17 @@ class Store:
         return self._submit(self._clear_op, namespace)
 
     def _submit(self, build: Callable[..., WriteOp], *args: Any) -> "Deferred[Any]":
-        if self._writer is None:
+        if self._writer is None and self._held is None:
             return fail(_unavailable())
         try:
             op = build(*args)
         except ApiError as error:
             return fail(error)
+        if self._held is not None:
+            held: Deferred[Any] = Deferred()
+            self._held.append((op, held))
+            return held
+        assert self._writer is not None
         return self._writer.submit(op)
 
     def _insert_op(self, namespace: str, path: Sequence[str], value: Any) -> WriteOp:
@@ -241,6 +321,19 @@ class Store:
             return refused
 
         return import_records
+
+    def _replace_op(self, namespaces: Mapping[str, Mapping[str, Any]]) -> WriteOp:
+        import_records = self._import_op(namespaces)
+
+        def replace(txn: lmdb.Transaction) -> list[str]:
+            cursor = txn.cursor()
+            if cursor.first():
+                while cursor.delete():
+                    pass
+            refused: list[str] = import_records(txn)
+            return refused
+
+        return replace
 
     def _delete_many_op(self, namespace: str, names: Iterable[str]) -> WriteOp:
         keys = [(name, self._key(namespace, [name])) for name in names]

@@ -19,8 +19,10 @@ from moontwist.api import Request, endpoint
 from moontwist.context import ServerContext
 from moontwist.database import DEFAULT_MAP_SIZE, Namespace, Store, parse_api_key, store_path
 from moontwist.errors import ApiError
+from moontwist.services.database_backups import DatabaseBackups
 
-PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements", "webcams")
+# ``webcams`` stays writable: Mainsail writes it directly (theme defaults, reset, restore).
+PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements")
 FORBIDDEN = ("database", "authorized_users", "simplyprint")
 
 
@@ -34,6 +36,8 @@ class DatabaseService(Service):
         self.store = Store(store_path(ctx.options.data_path), ctx.reactor, map_size)
         self.protected = set(PROTECTED)
         self.forbidden = set(FORBIDDEN)
+        self.backups = DatabaseBackups(self)
+        ctx.registry.register(self.backups)
         if ctx.options.debug:
             ctx.registry.register(DatabaseDebugEndpoints(self))
 
@@ -82,7 +86,7 @@ class DatabaseService(Service):
         names = self.store.namespaces()
         if guarded:
             names = [name for name in names if name not in self.forbidden]
-        return {"namespaces": names}
+        return {"namespaces": names, "backups": self.backups.names()}
 
     def serve_get(self, request: Request, guarded: bool) -> dict[str, Any]:
         namespace = self._namespace_argument(request, guarded, write=False)

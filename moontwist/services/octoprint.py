@@ -11,7 +11,7 @@ from typing import Any
 
 from twisted.application.service import Service
 
-from moontwist import __version__
+from moontwist import MOONRAKER_VERSION
 from moontwist.api import Request, Transport, endpoint
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
@@ -60,7 +60,7 @@ class OctoPrintCompat(Service):
 
     @endpoint("octoprint.version", transports=Transport.HTTP, auth_required=False)
     def version(self, request: Request) -> dict[str, Any]:
-        return {"server": SERVER_VERSION, "api": "0.1", "text": f"OctoPrint (Moonraker v{__version__}-moontwist)"}
+        return {"server": SERVER_VERSION, "api": "0.1", "text": f"OctoPrint (Moonraker {MOONRAKER_VERSION})"}
 
     @endpoint("octoprint.server", transports=Transport.HTTP, auth_required=False)
     def server(self, request: Request) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 
-from moontwist import API_VERSION, __version__
+from moontwist import API_VERSION, MOONRAKER_VERSION, __version__
 from moontwist.api import Request, Transport, endpoint
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
@@ -47,10 +47,11 @@ class ServerService(Service):
             "registered_directories": list(files.root_names()) if files else [],
             "warnings": warnings,
             "websocket_count": ctx.connections.websocket_count(),
-            "moonraker_version": f"v{__version__}-moontwist",
+            "moonraker_version": MOONRAKER_VERSION,
             "missing_klippy_requirements": list(klippy.missing_requirements) if klippy else [],
             "api_version": list(API_VERSION),
             "api_version_string": ".".join(map(str, API_VERSION)),
+            "moontwist_version": __version__,
         }
 
     @endpoint("server.config", "GET /server/config")
@@ -59,10 +60,14 @@ class ServerService(Service):
 
     @endpoint("server.restart", "POST /server/restart")
     def restart(self, request: Request) -> str:
+        self.schedule_restart(0.1)
+        return "ok"
+
+    def schedule_restart(self, delay: float) -> None:
+        """Stop cleanly after ``delay`` (time to answer), then start again (config is re-read)."""
         reactor = self.ctx.reactor
         reactor.addSystemEventTrigger("after", "shutdown", _reexec)
-        reactor.callLater(0.1, reactor.stop)
-        return "ok"
+        reactor.callLater(delay, reactor.stop)
 
     @endpoint("server.connection.identify", transports=PERSISTENT, auth_required=False)
     def identify(self, request: Request) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import sys
 from typing import Any
 
@@ -47,6 +48,9 @@ class MachineTests(TestCase):
         self.assertEqual(info["python"]["version"][:2], list(sys.version_info[:2]))
         self.assertIn(info["virtualization"]["virt_type"], ("none", "container", "vm"))
         self.assertIsInstance(info["distribution"]["name"], str)
+        self.assertEqual(info["distribution"]["kernel_version"], platform.release())
+        self.assertIsInstance(info["distribution"]["release_info"], dict)
+        self.assertEqual(info["provider"], "systemd_dbus")
 
     async def test_components_are_listed_because_they_are_served(self) -> None:
         daemon = await start_daemon(self)

@@ -87,13 +87,13 @@ class ServerDatabaseTests(DatabaseEndpointTests):
         deleted = await self.call("server.database.delete_item", namespace="t", key="a")
         self.assertEqual(deleted, {"namespace": "t", "key": "a", "value": {"b": 2}})
         listed = await self.call("server.database.list", root="config")
-        self.assertEqual(listed, {"namespaces": []})
+        self.assertEqual(listed, {"namespaces": [], "backups": []})
 
     async def test_list_shows_protected_and_hides_forbidden_namespaces(self) -> None:
         for name in ("moonraker", "authorized_users", "database", "fluidd"):
             await self.service.namespace(name).insert("k", 1)
         self.assertEqual(
-            await self.call("server.database.list"), {"namespaces": ["fluidd", "moonraker"]}
+            await self.call("server.database.list"), {"namespaces": ["fluidd", "moonraker"], "backups": []}
         )
 
     async def test_protected_namespaces_are_read_only(self) -> None:
@@ -154,8 +154,8 @@ class DebugDatabaseTests(DatabaseEndpointTests):
 
     async def test_debug_list_shows_forbidden_namespaces(self) -> None:
         await self.service.namespace("database").insert("version", 1)
-        self.assertEqual(await self.call("debug.database.list"), {"namespaces": ["database"]})
-        self.assertEqual(await self.call("server.database.list"), {"namespaces": []})
+        self.assertEqual(await self.call("debug.database.list"), {"namespaces": ["database"], "backups": []})
+        self.assertEqual(await self.call("server.database.list"), {"namespaces": [], "backups": []})
 
     async def test_debug_items_bypass_protection(self) -> None:
         posted = await self.call(

@@ -20,7 +20,7 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from moontwist import __version__
+from moontwist import MOONRAKER_VERSION
 from moontwist.errors import ApiError
 from moontwist.protocols.klippy import (
     DEFAULT_TIMEOUT,
@@ -48,7 +48,7 @@ DEFAULT_GCODE_TIMEOUT = 3600.0
 STARTUP_POLL_INTERVAL = 0.25
 MAX_RETRY_DELAY = 2.0
 REQUIRED_OBJECTS = ("virtual_sdcard", "display_status", "pause_resume")
-CLIENT_INFO = {"program": "Moonraker", "version": f"v{__version__}-moontwist"}
+CLIENT_INFO = {"program": "Moonraker", "version": MOONRAKER_VERSION}
 NOTIFICATIONS = {
     Effect.READY: "notify_klippy_ready",
     Effect.SHUTDOWN: "notify_klippy_shutdown",

@@ -13,6 +13,7 @@ from moontwist.errors import ApiError
 from moontwist.logfile import RollingLogFile
 from moontwist.services.machine.host import HostPaths, read_text
 from moontwist.services.machine.logs import LogRollover
+from moontwist.services.machine.peripherals import PeripheralEndpoints
 from moontwist.services.machine.providers import ServiceState, make_provider
 from moontwist.services.machine.sudo import Sudo
 from moontwist.services.machine.system_info import live_info, own_unit, static_info
@@ -49,12 +50,14 @@ class MachineService(Service):
         section.get_bool("force_validation", False)
         self.sudo = Sudo(ctx.reactor, ctx.notify, password)
         self.allowed = allowed_services(ctx.options.data_path / ALLOWED_SERVICES_FILE)
+        self.provider_name = provider
         self.provider = make_provider(provider, ctx.reactor, self.sudo, self.allowed,
                                       shutdown_action, supervisord_config)
         self.unit = own_unit(paths) or "moonraker"
         self.static = static_info(paths)
         self._refreshing: set[Deferred[None]] = set()
         ctx.registry.register(LogRollover(ctx, log_file, self.provider))
+        ctx.registry.register(PeripheralEndpoints(ctx.reactor, paths, ctx.options.data_path))
 
     def startService(self) -> None:
         super().startService()
@@ -94,6 +97,7 @@ class MachineService(Service):
             **live_info(self.paths),
             "available_services": list(services),
             "service_state": {name: dict(state) for name, state in services.items()},
+            "provider": self.provider_name,
             "instance_ids": {"moonraker": self.unit, "klipper": _klipper_unit(services)},
         }
         return {"system_info": info}

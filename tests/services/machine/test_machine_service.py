@@ -47,8 +47,9 @@ class SystemdTests(MachineTestCase):
         self.assertEqual(info["service_state"]["klipper"], {"active_state": "active", "sub_state": "running"})
         self.assertEqual(info["instance_ids"], {"moonraker": "moonraker", "klipper": "klipper"})
         self.assertEqual(sorted(info), ["available_services", "canbus", "cpu_info", "distribution",
-                                        "instance_ids", "network", "python", "sd_info", "service_state",
-                                        "virtualization"])
+                                        "instance_ids", "network", "provider", "python", "sd_info",
+                                        "service_state", "virtualization"])
+        self.assertEqual(info["provider"], "systemd_cli")
 
     async def test_stop_runs_sudo_systemctl_and_notifies_the_new_state(self) -> None:
         await self.start()
@@ -161,7 +162,7 @@ class NoProviderTests(MachineTestCase):
         await self.start()
         self.assertIsInstance(self.machine.provider, NoProvider)
         info = (await self.call("machine.system_info"))["system_info"]
-        self.assertEqual((info["available_services"], info["service_state"]), ([], {}))
+        self.assertEqual((info["available_services"], info["service_state"], info["provider"]), ([], {}, "none"))
         with self.assertRaises(ApiError):
             await self.call("machine.services.restart", service="klipper")
         await self.call("machine.shutdown")

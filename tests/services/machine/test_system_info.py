@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.services.machine.cpu import cpu_info
-from moontwist.services.machine.distribution import distribution, parse_os_release
+from moontwist.services.machine.distribution import distribution, parse_os_release, parse_release_line
 from moontwist.services.machine.host import HostPaths
 from moontwist.services.machine.network import canbus, network
 from moontwist.services.machine.sdcard import sd_info
@@ -85,6 +85,8 @@ def pi_tree(test: SynchronousTestCase) -> HostPaths:
         "proc/cpuinfo": PI_CPUINFO,
         "proc/meminfo": MEMINFO,
         "etc/os-release": OS_RELEASE,
+        "etc/debian_version": "10.13\n",
+        "proc/sys/kernel/osrelease": "5.10.103-v7+\n",
         "proc/net/fib_trie": FIB_TRIE,
         "proc/net/route": ROUTE,
         "proc/net/if_inet6": IF_INET6,
@@ -162,7 +164,27 @@ class SystemInfoTests(SynchronousTestCase):
             "version_parts": {"major": "10", "minor": "", "build_number": ""},
             "like": "debian",
             "codename": "buster",
+            "release_info": {},
+            "kernel_version": "5.10.103-v7+",
         })
+
+    def test_release_info_from_the_distributions_own_release_file(self) -> None:
+        root = write_tree(temp_dir(self), {
+            "etc/os-release": OS_RELEASE,
+            "etc/lsb-release": "DISTRIB_ID=Ubuntu\n",
+            "etc/redhat-release": "Fedora release 39 (Thirty Nine)\n",
+            "etc/fedora-release": "Fedora release 39 (Thirty Nine)\nsecond line\n",
+        })
+        self.assertEqual(distribution(HostPaths(root))["release_info"],
+                         {"name": "Fedora", "version_id": "39", "codename": "Thirty Nine", "id": "fedora"})
+
+    def test_release_lines_as_the_distro_package_reads_them(self) -> None:
+        self.assertEqual(parse_release_line("CentOS Linux release 7.9.2009 (Core)"),
+                         {"name": "CentOS Linux", "version_id": "7.9.2009", "codename": "Core"})
+        self.assertEqual(parse_release_line("Arch Linux"), {"name": "Arch Linux"})
+        self.assertEqual(parse_release_line("Gentoo Base System release 2.14"),
+                         {"name": "Gentoo Base System", "version_id": "2.14"})
+        self.assertEqual(parse_release_line(""), {})
 
     def test_os_release_quoting(self) -> None:
         parsed = parse_os_release("NAME='Arch Linux'\n# comment\nBROKEN\nVERSION_ID=\"1.2.3\"\nX=\"unterminated\n")
@@ -195,6 +217,8 @@ class SystemInfoTests(SynchronousTestCase):
         self.assertEqual(network(paths), {})
         self.assertEqual(canbus(paths), {})
         self.assertEqual(distribution(paths)["name"], "")
+        self.assertEqual(distribution(paths)["release_info"], {})
+        self.assertEqual(distribution(paths)["kernel_version"], "")
         self.assertIsNone(cpu_info(paths)["total_memory"])
         self.assertEqual(virtualization(paths), {"virt_type": "none", "virt_identifier": "none"})
         self.assertIsNone(own_unit(paths))
