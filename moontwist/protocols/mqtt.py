@@ -77,7 +77,8 @@ class ConnectOptions:
 class ConnectionListener(Protocol):
     """Told about each connection's life (the MQTT service)."""
 
-    def mqtt_connected(self, protocol: "MQTTClientProtocol", connack: ConnAck) -> None: ...
+    def mqtt_connected(self, protocol: "MQTTClientProtocol", connack: ConnAck) -> None:
+        """The broker accepted; the session has already resent what it held."""
 
     def mqtt_refused(self, error: ConnectionRefused) -> None: ...
 
@@ -213,9 +214,8 @@ class MQTTClientProtocol(TwistedProtocol):
         self.keepalive = properties.get(Property.SERVER_KEEP_ALIVE, self.options.keepalive)
         self.accepted = True
         self._schedule_keepalive(self.keepalive)
+        self.session.attach(self, connack.session_present)
         self.listener.mqtt_connected(self, connack)
-        if not self.closing:
-            self.session.attach(self, connack.session_present)
 
     def _broker_disconnected(self, packet: Disconnect) -> None:
         reason = packet.properties.get(Property.REASON_STRING)

@@ -1,0 +1,109 @@
+"""``server.mqtt.publish`` and ``server.mqtt.subscribe`` (not served over MQTT itself:
+an MQTT client publishes and subscribes directly)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from moontwist.api import Request, Transport, endpoint
+from moontwist.errors import ApiError
+from moontwist.protocols.mqtt_errors import MQTTError, QueueFull
+from moontwist.protocols.mqtt_packets import Publish
+from moontwist.services.mqtt.payloads import decode_payload
+
+if TYPE_CHECKING:
+    from moontwist.services.mqtt.service import MQTTService
+
+NOT_OVER_MQTT = (Transport.ALL & ~Transport.MQTT)
+QUEUE_FULL_STATUS = 529
+
+
+class MQTTEndpoints:
+    def __init__(self, mqtt: "MQTTService") -> None:
+        self.mqtt = mqtt
+
+    def _qos(self, request: Request) -> int:
+        qos: int = request.get_int("qos", self.mqtt.settings.default_qos)
+        if not 0 <= qos <= 2:
+            raise ApiError("QOS must be between 0 and 2")
+        return qos
+
+    def _timeout(self, request: Request) -> float | None:
+        timeout: float | None = request.get_float("timeout", None)
+        if timeout is not None and timeout <= 0:
+            raise ApiError("Timeout must be greater than 0")
+        return timeout
+
+    @endpoint("server.mqtt.publish", "POST /server/mqtt/publish", transports=NOT_OVER_MQTT)
+    async def publish(self, request: Request) -> dict[str, Any]:
+        topic = _topic(request)
+        payload = request.get("payload", None)
+        qos = self._qos(request)
+        retain = request.get_bool("retain", False)
+        timeout = self._timeout(request)
+        sent = self.mqtt.publish(topic, payload, qos, retain)
+        try:
+            await _within(sent, timeout, self.mqtt.clock, "MQTT Publish Timed Out")
+        except QueueFull:
+            raise ApiError("MQTT Message Queue Full", QUEUE_FULL_STATUS) from None
+        except MQTTError as error:
+            raise ApiError(f"MQTT Publish Error: {error}", 503) from None
+        return {"topic": topic}
+
+    @endpoint("server.mqtt.subscribe", "POST /server/mqtt/subscribe", transports=NOT_OVER_MQTT)
+    async def subscribe(self, request: Request) -> dict[str, Any]:
+        topic = _topic(request)
+        if "+" in topic or "#" in topic:
+            raise ApiError("Wildcards may not be used")
+        qos = self._qos(request)
+        timeout = self._timeout(request)
+        received: Deferred[Publish] = Deferred()
+
+        def handler(message: Publish) -> None:
+            if not received.called:
+                received.callback(message)
+
+        subscribed = self.mqtt.subscribe(topic, handler, qos)
+        subscribed.addErrback(lambda failure: received.called or received.errback(failure))
+        try:
+            message = await _within(received, timeout, self.mqtt.clock, "MQTT Subscribe Timed Out")
+        except MQTTError as error:
+            raise ApiError(f"MQTT Subscribe Error: {error}", 503) from None
+        finally:
+            self.mqtt.unsubscribe(topic, handler)
+        return {"topic": topic, "payload": decode_payload(message.payload)}
+
+
+def _topic(request: Request) -> str:
+    topic: str = request.get_str("topic")
+    if not topic or "\x00" in topic or len(topic.encode("utf-8")) > 0xFFFF:
+        raise ApiError(f"Invalid MQTT topic: '{topic}'")
+    return topic
+
+
+def _within(source: "Deferred[Any]", timeout: float | None, clock: Any, message: str) -> "Deferred[Any]":
+    """``source``'s outcome, or ApiError 504 after ``timeout`` (``source`` itself is not cancelled)."""
+    if timeout is None:
+        return source
+    result: Deferred[Any] = Deferred()
+
+    def expire() -> None:
+        if not result.called:
+            result.errback(ApiError(message, 504))
+
+    timer = clock.callLater(timeout, expire)
+
+    def settle(outcome: Any) -> None:
+        if timer.active():
+            timer.cancel()
+        if not result.called:
+            if isinstance(outcome, Failure):
+                result.errback(outcome)
+            else:
+                result.callback(outcome)
+
+    source.addBoth(settle)
+    return result

@@ -1,0 +1,248 @@
+"""The daemon's MQTT component against a real Mosquitto, checked by paho-mqtt as an independent client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
+from twisted.trial.unittest import TestCase
+
+from tests.integration.clients import http_client
+from tests.integration.daemon import BASE_CONFIG, RunningDaemon, short_temp_dir, start_daemon
+from tests.integration.mosquitto import Mosquitto, PahoClient, start_mosquitto, write_tls_files
+
+WAIT = 10.0
+
+
+def mqtt_config(broker: Mosquitto, protocol: str = "v3.1.1", extra: str = "", name: str = "printer1") -> str:
+    return BASE_CONFIG.replace("[server]", f"""[mqtt]
+address: localhost
+port: {broker.port}
+mqtt_protocol: {protocol}
+instance_name: {name}
+{extra}
+[server]""")
+
+
+async def until(condition: Any, timeout: float = WAIT) -> None:
+    """Wait for ``condition()`` to hold (the broker and the daemon run on their own)."""
+    waited = 0.0
+    while not condition():
+        if waited > timeout:
+            raise AssertionError("condition never held")
+        await deferLater(reactor, 0.02, lambda: None)
+        waited += 0.02
+
+
+class MQTTTestCase(TestCase):
+    timeout = 60
+
+    async def broker(self, **options: Any) -> Mosquitto:
+        return await start_mosquitto(self, short_temp_dir(self), **options)
+
+    async def daemon(self, config: str, **flags: Any) -> RunningDaemon:
+        daemon = await start_daemon(self, config, **flags)
+        return daemon
+
+    async def connected_daemon(self, config: str, **flags: Any) -> RunningDaemon:
+        daemon = await self.daemon(config, **flags)
+        mqtt = daemon.ctx.component("mqtt")
+        await until(lambda: mqtt.connected)
+        return daemon
+
+    async def http_post(self, daemon: RunningDaemon, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        response = await http_client(self).post(daemon.http_url + path, json=body)
+        return response.code, json.loads(await response.content())
+
+    async def api_call(self, paho: PahoClient, name: str, method: str, params: dict[str, Any] | None = None,
+                       request_id: int = 1, qos: int = 0) -> dict[str, Any]:
+        request: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": request_id}
+        if params is not None:
+            request["params"] = params
+        answer = paho.next_message(f"{name}/moonraker/api/response")
+        paho.publish(f"{name}/moonraker/api/request", json.dumps(request), qos)
+        message = await answer
+        reply: dict[str, Any] = json.loads(message.payload)
+        return reply
+
+
+class BrokerTests(MQTTTestCase):
+    async def check_api_and_birth(self, protocol: str, version: int) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker, protocol))
+        paho = await PahoClient(broker.port, version).start(self)
+        paho.subscribe("printer1/moonraker/#", 1)
+        birth = json.loads((await paho.next_message("printer1/moonraker/status")).payload)
+        instance_id = daemon.ctx.component("mqtt").instance_id
+        self.assertEqual(birth, {"server": "online", "instance_id": instance_id})
+        reply = await self.api_call(paho, "printer1", "server.info", request_id=7, qos=1)
+        self.assertEqual(reply["id"], 7)
+        self.assertIn("klippy_state", reply["result"])
+        missing = await self.api_call(paho, "printer1", "no.such.method", request_id=8)
+        self.assertEqual(missing["error"]["code"], -32601)
+
+    async def test_v311_api_and_retained_birth(self) -> None:
+        await self.check_api_and_birth("v3.1.1", 4)
+
+    async def test_v5_api_and_retained_birth(self) -> None:
+        await self.check_api_and_birth("v5", 5)
+
+    async def test_v31_connects(self) -> None:
+        broker = await self.broker()
+        await self.connected_daemon(mqtt_config(broker, "v3.1"))
+
+    async def test_duplicate_timestamp_is_refused(self) -> None:
+        broker = await self.broker()
+        await self.connected_daemon(mqtt_config(broker))
+        paho = await PahoClient(broker.port).start(self)
+        paho.subscribe("printer1/moonraker/api/response", 1)
+        first = await self.api_call(paho, "printer1", "server.info", {"mqtt_timestamp": 1234567}, 1)
+        self.assertIn("result", first)
+        second = await self.api_call(paho, "printer1", "server.info", {"mqtt_timestamp": 1234567}, 2)
+        self.assertEqual(second["error"], {"code": -10000, "message": "Duplicate MQTT Request"})
+
+    async def test_publish_endpoint_at_every_qos(self) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker, "v5"))
+        paho = await PahoClient(broker.port, 5).start(self)
+        paho.subscribe("test/#", 2)
+        await deferLater(reactor, 0.1, lambda: None)
+        for qos in (0, 1, 2):
+            code, body = await self.http_post(daemon, "/server/mqtt/publish",
+                                              {"topic": f"test/q{qos}", "payload": {"n": qos}, "qos": qos})
+            self.assertEqual((code, body), (200, {"result": {"topic": f"test/q{qos}"}}))
+            message = await paho.next_message(f"test/q{qos}")
+            self.assertEqual((json.loads(message.payload), message.qos), ({"n": qos}, qos))
+        code, body = await self.http_post(daemon, "/server/mqtt/publish", {"topic": "test/x", "qos": 3})
+        self.assertEqual((code, body["error"]["message"]), (400, "QOS must be between 0 and 2"))
+
+    async def test_subscribe_endpoint_gets_retained_payload_and_times_out(self) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker))
+        paho = await PahoClient(broker.port).start(self)
+        paho.client.publish("home/light", '{"on": true}', 1, retain=True).wait_for_publish(5)
+        for qos in (0, 1, 2):
+            code, body = await self.http_post(daemon, "/server/mqtt/subscribe", {"topic": "home/light", "qos": qos})
+            self.assertEqual((code, body["result"]), (200, {"topic": "home/light", "payload": {"on": True}}))
+        code, body = await self.http_post(daemon, "/server/mqtt/subscribe", {"topic": "home/none", "timeout": 0.2})
+        self.assertEqual((code, body["error"]["message"]), (504, "MQTT Subscribe Timed Out"))
+        code, body = await self.http_post(daemon, "/server/mqtt/subscribe", {"topic": "home/#"})
+        self.assertEqual((code, body["error"]["message"]), (400, "Wildcards may not be used"))
+
+    async def test_will_on_lost_connection_and_offline_on_stop(self) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker))
+        mqtt = daemon.ctx.component("mqtt")
+        paho = await PahoClient(broker.port).start(self)
+        paho.subscribe("printer1/moonraker/status", 1)
+        self.assertEqual(json.loads((await paho.next_message("printer1/moonraker/status")).payload)["server"],
+                         "online")
+        mqtt.protocol.transport.abortConnection()
+        will = json.loads((await paho.next_message("printer1/moonraker/status")).payload)
+        self.assertEqual(will, {"server": "offline", "instance_id": mqtt.instance_id})
+        back = json.loads((await paho.next_message("printer1/moonraker/status")).payload)
+        self.assertEqual(back["server"], "online")
+        await daemon.service.stopService()
+        stopped = await paho.next_message("printer1/moonraker/status")
+        self.assertEqual((json.loads(stopped.payload)["server"], stopped.retain), ("offline", False))
+        late = await PahoClient(broker.port).start(self)
+        late.subscribe("printer1/moonraker/status")
+        retained = await late.next_message("printer1/moonraker/status")
+        self.assertEqual((json.loads(retained.payload)["server"], retained.retain), ("offline", True))
+
+    async def test_bad_credentials_give_a_clear_error_and_retries(self) -> None:
+        broker = await self.broker(users={"printer": "secret"})
+        daemon = await self.daemon(mqtt_config(broker, extra="username: printer\npassword: wrong\n"))
+        mqtt = daemon.ctx.component("mqtt")
+        await until(lambda: mqtt.last_error is not None)
+        self.assertIn("not authorized (0x05)", mqtt.last_error)
+        self.assertFalse(mqtt.connected)
+        # Each refusal lengthens the wait before the next attempt.
+        self.assertGreaterEqual(mqtt.retry_delay(1), 2.0)
+        await until(lambda: mqtt.refusals >= 2)
+        self.assertGreaterEqual(mqtt.retry_delay(1), 4.0)
+        self.assertFalse(mqtt.connected)
+
+    async def test_good_credentials_connect(self) -> None:
+        broker = await self.broker(users={"printer": "secret"})
+        folder = short_temp_dir(self)
+        (folder / "pw").write_text("secret\n")
+        await self.connected_daemon(mqtt_config(broker, "v5", f"username: printer\npassword_file: {folder}/pw\n"))
+
+
+class StatusTests(MQTTTestCase):
+    async def test_status_objects_notifications_and_klippy_state(self) -> None:
+        broker = await self.broker()
+        config = mqtt_config(broker, extra="status_objects:\n    webhooks\n    toolhead=position,print_time\n")
+        paho = await PahoClient(broker.port).start(self)
+        paho.subscribe("printer1/#", 1)
+        await deferLater(reactor, 0.1, lambda: None)
+        daemon = await self.connected_daemon(config, simulate=True)
+        ready = await _next_where(paho, "printer1/moonraker/klippy_state", lambda body: body["state"] == "ready")
+        self.assertEqual(ready["instance_id"], daemon.ctx.component("mqtt").instance_id)
+        status = await _next_where(paho, "printer1/klipper/status", lambda body: "webhooks" in body["status"])
+        self.assertEqual(set(status["status"]), {"webhooks", "toolhead"})
+        self.assertEqual(set(status["status"]["toolhead"]), {"position", "print_time"})
+        notification = await paho.next_message("printer1/moonraker/notify/notify_proc_stat_update")
+        self.assertEqual(json.loads(notification.payload)["method"], "notify_proc_stat_update")
+
+    async def test_split_status_is_retained_per_field(self) -> None:
+        broker = await self.broker()
+        config = mqtt_config(broker, extra="status_objects:\n    webhooks=state\npublish_split_status: True\n")
+        await self.connected_daemon(config, simulate=True)
+        paho = await PahoClient(broker.port).start(self)
+        paho.subscribe("printer1/klipper/state/#")
+        await _next_where(paho, "printer1/klipper/state/webhooks/state", lambda body: body["value"] == "ready")
+        late = await PahoClient(broker.port).start(self)
+        late.subscribe("printer1/klipper/state/#")
+        message = await late.next_message("printer1/klipper/state/webhooks/state")
+        self.assertTrue(message.retain)
+        self.assertEqual(json.loads(message.payload)["value"], "ready")
+
+
+async def _next_where(paho: PahoClient, topic: str, wanted: Any) -> dict[str, Any]:
+    while True:
+        body: dict[str, Any] = json.loads((await paho.next_message(topic)).payload)
+        if wanted(body):
+            return body
+
+
+class ResilienceTests(MQTTTestCase):
+    async def test_broker_restart_loses_no_qos1_message(self) -> None:
+        broker = await self.broker(persistence=True)
+        daemon = await self.connected_daemon(mqtt_config(broker, "v5"))
+        mqtt = daemon.ctx.component("mqtt")
+        paho = await PahoClient(broker.port, 5, client_id="fleet", clean=False).start(self)
+        paho.subscribe("farm/#", 1)
+        await deferLater(reactor, 0.1, lambda: None)
+        await broker.stop()
+        await until(lambda: not mqtt.connected)
+        published: Deferred[Any] = Deferred.fromCoroutine(
+            self.http_post(daemon, "/server/mqtt/publish", {"topic": "farm/job", "payload": "done", "qos": 1}))
+        await deferLater(reactor, 0.1, lambda: None)
+        self.assertFalse(published.called)
+        await broker.start()
+        self.assertEqual(await published, (200, {"result": {"topic": "farm/job"}}))
+        message = await paho.next_message("farm/job")
+        self.assertEqual((message.payload, message.qos), (b"done", 1))
+
+    async def test_tls_with_generated_ca_and_client_certificate(self) -> None:
+        tls = write_tls_files(short_temp_dir(self) / "tls")
+        broker = await self.broker(tls=tls, require_certificate=True)
+        extra = (f"enable_tls: True\ntls_ca_file: {tls.ca}\ntls_client_cert: {tls.client_cert}\n"
+                 f"tls_client_key: {tls.client_key}\n")
+        daemon = await self.connected_daemon(mqtt_config(broker, "v5", extra))
+        code, _ = await self.http_post(daemon, "/server/mqtt/publish", {"topic": "t", "qos": 1})
+        self.assertEqual(code, 200)
+
+    async def test_tls_refuses_a_broker_of_another_name(self) -> None:
+        tls = write_tls_files(short_temp_dir(self) / "tls", server_name="elsewhere")
+        broker = await self.broker(tls=tls)
+        daemon = await self.daemon(mqtt_config(broker, extra=f"enable_tls: True\ntls_ca_file: {tls.ca}\n"))
+        mqtt = daemon.ctx.component("mqtt")
+        await until(lambda: mqtt.last_error is not None)
+        self.assertIn("DNSMismatch", mqtt.last_error)
+        self.assertFalse(mqtt.connected)
