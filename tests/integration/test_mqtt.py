@@ -246,3 +246,49 @@ class ResilienceTests(MQTTTestCase):
         await until(lambda: mqtt.last_error is not None)
         self.assertIn("DNSMismatch", mqtt.last_error)
         self.assertFalse(mqtt.connected)
+
+
+class BeyondMoonrakerTests(MQTTTestCase):
+    async def test_home_assistant_discovery_state_and_buttons(self) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker, "v5", "enable_ha_discovery: True\n"), simulate=True)
+        instance_id = daemon.ctx.component("mqtt").instance_id
+        paho = await PahoClient(broker.port, 5).start(self)
+        paho.subscribe("homeassistant/#")
+        paho.subscribe("printer1/moontwist/ha_state")
+        paho.subscribe("printer1/moonraker/api/response")
+        config = json.loads((await paho.next_message("homeassistant/sensor/printer1/extruder_temperature/config"))
+                            .payload)
+        self.assertEqual(config["unique_id"], f"{instance_id}_extruder_temperature")
+        self.assertEqual(config["device"]["identifiers"], [f"moontwist_{instance_id}"])
+        self.assertEqual(config["state_topic"], "printer1/moontwist/ha_state")
+        state = await _next_where(paho, "printer1/moontwist/ha_state", lambda body: body["klippy_state"] == "ready")
+        self.assertIsInstance(state["extruder_temperature"], float)
+        button = json.loads((await paho.next_message("homeassistant/button/printer1/emergency_stop/config")).payload)
+        answer = paho.next_message("printer1/moonraker/api/response")
+        paho.publish(button["command_topic"], button["payload_press"], 1)
+        self.assertEqual(json.loads((await answer).payload), {"jsonrpc": "2.0", "result": "ok", "id": "ha_emergency_stop"})
+
+    async def test_klipper_macro_publishes_through_remote_method(self) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker))
+        paho = await PahoClient(broker.port).start(self)
+        paho.subscribe("printer1/macro/#", 1)
+        paho.subscribe("plain", 1)
+        await deferLater(reactor, 0.1, lambda: None)
+        klippy = daemon.ctx.component("klippy")
+        klippy.remote_method_called("publish_mqtt_topic", {"topic": "macro/done", "payload": {"ok": True},
+                                                           "qos": 1, "use_prefix": True})
+        klippy.remote_method_called("publish_mqtt_topic", {"topic": "plain", "payload": True})
+        self.assertEqual(json.loads((await paho.next_message("printer1/macro/done")).payload), {"ok": True})
+        self.assertEqual((await paho.next_message("plain")).payload, b"true")
+
+    async def test_refusal_is_shown_in_server_info(self) -> None:
+        broker = await self.broker(users={"printer": "secret"})
+        daemon = await self.daemon(mqtt_config(broker, extra="username: nobody\npassword: x\n"))
+        mqtt = daemon.ctx.component("mqtt")
+        await until(lambda: mqtt.refusals >= 1)
+        response = await http_client(self).get(daemon.http_url + "/server/info")
+        info = json.loads(await response.content())["result"]
+        self.assertIn("mqtt", info["failed_components"])
+        self.assertTrue(any("MQTT Connection Failed" in warning for warning in info["warnings"]))

@@ -95,6 +95,7 @@ class MQTTService(Service):
         self.status.start()
         if self.discovery is not None:
             self.discovery.start()
+        self._register_remote_method()
         events = self.ctx.events
         events.on("klippy_state_changed", self._klippy_state_changed)
         if self.settings.publish_notifications:
@@ -154,6 +155,8 @@ class MQTTService(Service):
         self.protocol = protocol
         self.refusals = 0
         self.last_error = None
+        if "mqtt" in self.ctx.failed_components:
+            self.ctx.failed_components.remove("mqtt")
         log.info("MQTT: connected to {address}:{port} (session {kept})", address=self.settings.address,
                  port=self.settings.port, kept="resumed" if connack.session_present else "new")
         # The session has resent what it held; now our presence and state.
@@ -168,6 +171,12 @@ class MQTTService(Service):
         self.refusals += 1
         self.last_error = str(error)
         log.error("MQTT: {error}; retrying with backoff", error=str(error))
+        # As Moonraker: server.info shows the component failed, and why.
+        warning = f"MQTT Connection Failed: {error}"
+        if warning not in self.ctx.warnings:
+            self.ctx.warnings.append(warning)
+        if "mqtt" not in self.ctx.failed_components:
+            self.ctx.failed_components.append("mqtt")
 
     def mqtt_lost(self, protocol: MQTTClientProtocol, reason: Failure) -> None:
         if not protocol.accepted and not self._stopping and self.last_error is None:
@@ -233,6 +242,25 @@ class MQTTService(Service):
         if self.session.connected:
             self.session.publish(self.notify_prefix + method, payload, self.settings.default_qos).addErrback(
                 lambda failure: None)
+
+    def _register_remote_method(self) -> None:
+        """Klipper macros publish with ``action_call_remote_method("publish_mqtt_topic", ...)``."""
+        klippy = self.ctx.components.get("klippy")
+        if klippy is None:
+            return
+        try:
+            klippy.register_remote_method("publish_mqtt_topic", self._publish_from_klipper)
+        except ValueError:
+            log.debug("publish_mqtt_topic is already registered")
+
+    def _publish_from_klipper(self, topic: str, payload: Any = None, qos: int | None = None,
+                              retain: bool = False, use_prefix: bool = False) -> None:
+        if use_prefix:
+            topic = f"{self.settings.instance_name}/{topic.lstrip('/')}"
+        if qos is not None and qos not in (0, 1, 2):
+            log.error("publish_mqtt_topic from Klipper: QoS {qos} is not 0, 1 or 2", qos=qos)
+            return
+        self._publish_quietly(topic, payload, qos, bool(retain))
 
     def _klippy_state(self) -> str:
         klippy = self.ctx.components.get("klippy")
