@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.internet.protocol import Factory
+from twisted.internet.protocol import Factory, connectionDone
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -125,7 +125,7 @@ class MQTTClientProtocol(TwistedProtocol):
         log.error("MQTT broker sent no CONNACK within {timeout} s", timeout=self.options.connect_timeout)
         self._abort()
 
-    def connectionLost(self, reason: Failure = Failure(ConnectionError())) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         for timer in (self._connect_timer, self._keepalive_timer, self._ping_timer):
             if timer is not None and timer.active():
                 timer.cancel()

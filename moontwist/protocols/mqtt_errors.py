@@ -100,6 +100,10 @@ class SubscribeRefused(MQTTError):
         super().__init__(f"MQTT broker refused the subscription to '{topic}': {reason_name(code, 5)}")
 
 
+class InvalidTopic(MQTTError):
+    """A topic a message cannot be published to (empty, wildcards, too long)."""
+
+
 class QueueFull(MQTTError):
     """Too many QoS 1/2 messages wait for the broker; this one was not taken."""
 

@@ -16,6 +16,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
 
 from moontwist.protocols.mqtt_errors import (
+    InvalidTopic,
     MessageDropped,
     MessageTooLarge,
     ProtocolViolation,
@@ -30,6 +31,19 @@ if TYPE_CHECKING:
     from moontwist.protocols.mqtt import MQTTClientProtocol
 
 log = Logger()
+
+
+def topic_problem(topic: str) -> str | None:
+    """Why ``topic`` cannot be published to (None when it can)."""
+    if not topic:
+        return "the topic is empty"
+    if "+" in topic or "#" in topic:
+        return "wildcards may not be used"
+    if "\x00" in topic:
+        return "the topic holds U+0000"
+    if len(topic.encode("utf-8")) > 0xFFFF:
+        return "the topic is longer than 65535 bytes"
+    return None
 
 
 @dataclass(eq=False)
@@ -89,6 +103,9 @@ class MQTTSession:
         """Send a message; the Deferred fires when QoS 0 is written or QoS 1/2 acknowledged."""
         if self.closed:
             return fail(SessionClosed("MQTT client stopped"))
+        problem = topic_problem(topic)
+        if problem is not None:
+            return fail(InvalidTopic(f"Cannot publish to '{topic}': {problem}"))
         protocol = self.protocol
         if protocol is not None:
             qos = min(qos, protocol.broker_maximum_qos)
@@ -123,6 +140,12 @@ class MQTTSession:
         protocol = self.protocol
         while protocol is not None and self._queue and len(self._inflight) < self._window:
             message = self._queue.popleft()
+            message.qos = min(message.qos, protocol.broker_maximum_qos)
+            if message.qos == 0:
+                protocol.send_publish(message.topic, message.payload, 0, message.retain, None, False,
+                                      message.properties)
+                message.deferred.callback(None)
+                continue
             message.packet_id = self._allocate_id()
             self._inflight[message.packet_id] = message
             protocol.send_publish(message.topic, message.payload, message.qos, message.retain,

@@ -118,6 +118,9 @@ class BrokerTests(MQTTTestCase):
             self.assertEqual((json.loads(message.payload), message.qos), ({"n": qos}, qos))
         code, body = await self.http_post(daemon, "/server/mqtt/publish", {"topic": "test/x", "qos": 3})
         self.assertEqual((code, body["error"]["message"]), (400, "QOS must be between 0 and 2"))
+        code, body = await self.http_post(daemon, "/server/mqtt/publish", {"topic": "test/#"})
+        self.assertEqual((code, body["error"]["message"]), (400, "Wildcards may not be used"))
+        self.assertTrue(daemon.ctx.component("mqtt").connected)
 
     async def test_subscribe_endpoint_gets_retained_payload_and_times_out(self) -> None:
         broker = await self.broker()

@@ -13,6 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from moontwist.protocols.mqtt import MQTT_5, MQTT_311, ConnectOptions, MQTTClientProtocol
 from moontwist.protocols.mqtt_errors import (
     ConnectionRefused,
+    InvalidTopic,
     MessageDropped,
     PublishRefused,
     QueueFull,
@@ -224,6 +225,20 @@ class PublishTests(SynchronousTestCase):
         harness.session.publish("a", b"2", qos=1)
         [sent] = harness.sent()
         self.assertEqual(sent.qos, 1)
+
+    def test_queued_message_is_sent_at_the_brokers_maximum_qos(self) -> None:
+        harness = Harness(MQTT_5)
+        queued = harness.session.publish("a", b"1", qos=2)
+        sent = harness.connect(properties={Property.MAXIMUM_QOS: 0})
+        self.assertEqual([(p.kind, p.qos) for p in sent[1:]], [(PacketType.PUBLISH, 0)])
+        self.successResultOf(queued)
+
+    def test_topics_that_cannot_be_published_to_are_refused(self) -> None:
+        harness = Harness()
+        harness.connect()
+        for topic in ("", "a/#", "a/+/b", "a\x00"):
+            self.failureResultOf(harness.session.publish(topic, b"x"), InvalidTopic)
+        self.assertEqual(harness.sent(), [])
 
     def test_queue_while_disconnected_is_bounded(self) -> None:
         harness = Harness(max_queued=2, max_queued_qos0=2)

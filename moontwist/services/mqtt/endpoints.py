@@ -12,6 +12,7 @@ from moontwist.api import Request, Transport, endpoint
 from moontwist.errors import ApiError
 from moontwist.protocols.mqtt_errors import MQTTError, QueueFull
 from moontwist.protocols.mqtt_packets import Publish
+from moontwist.protocols.mqtt_session import topic_problem
 from moontwist.services.mqtt.payloads import decode_payload
 
 if TYPE_CHECKING:
@@ -56,8 +57,6 @@ class MQTTEndpoints:
     @endpoint("server.mqtt.subscribe", "POST /server/mqtt/subscribe", transports=NOT_OVER_MQTT)
     async def subscribe(self, request: Request) -> dict[str, Any]:
         topic = _topic(request)
-        if "+" in topic or "#" in topic:
-            raise ApiError("Wildcards may not be used")
         qos = self._qos(request)
         timeout = self._timeout(request)
         received: Deferred[Publish] = Deferred()
@@ -79,8 +78,11 @@ class MQTTEndpoints:
 
 def _topic(request: Request) -> str:
     topic: str = request.get_str("topic")
-    if not topic or "\x00" in topic or len(topic.encode("utf-8")) > 0xFFFF:
-        raise ApiError(f"Invalid MQTT topic: '{topic}'")
+    problem = topic_problem(topic)
+    if problem == "wildcards may not be used":
+        raise ApiError("Wildcards may not be used")
+    if problem is not None:
+        raise ApiError(f"Invalid MQTT topic: {problem}")
     return topic
 
 
