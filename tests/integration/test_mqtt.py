@@ -104,6 +104,19 @@ class BrokerTests(MQTTTestCase):
         second = await self.api_call(paho, "printer1", "server.info", {"mqtt_timestamp": 1234567}, 2)
         self.assertEqual(second["error"], {"code": -10000, "message": "Duplicate MQTT Request"})
 
+    async def test_api_at_qos_2_both_ways(self) -> None:
+        broker = await self.broker()
+        await self.connected_daemon(mqtt_config(broker, "v3.1.1", "api_qos: 2\n"))
+        paho = await PahoClient(broker.port).start(self)
+        paho.subscribe("printer1/moonraker/api/response", 2)
+        await deferLater(reactor, 0.1, lambda: None)
+        for request_id in range(1, 4):
+            answer = paho.next_message("printer1/moonraker/api/response")
+            request = {"jsonrpc": "2.0", "method": "server.info", "id": request_id}
+            paho.publish("printer1/moonraker/api/request", json.dumps(request), 2)
+            message = await answer
+            self.assertEqual((json.loads(message.payload)["id"], message.qos), (request_id, 2))
+
     async def test_publish_endpoint_at_every_qos(self) -> None:
         broker = await self.broker()
         daemon = await self.connected_daemon(mqtt_config(broker, "v5"))

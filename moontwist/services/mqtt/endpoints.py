@@ -14,6 +14,7 @@ from moontwist.protocols.mqtt_errors import MQTTError, QueueFull
 from moontwist.protocols.mqtt_packets import Publish
 from moontwist.protocols.mqtt_session import topic_problem
 from moontwist.services.mqtt.payloads import decode_payload
+from moontwist.services.mqtt.waiting import within
 
 if TYPE_CHECKING:
     from moontwist.services.mqtt.service import MQTTService
@@ -47,7 +48,7 @@ class MQTTEndpoints:
         timeout = self._timeout(request)
         sent = self.mqtt.publish(topic, payload, qos, retain)
         try:
-            await _within(sent, timeout, self.mqtt.clock, "MQTT Publish Timed Out")
+            await within(sent, timeout, self.mqtt.clock, ApiError("MQTT Publish Timed Out", 504))
         except QueueFull:
             raise ApiError("MQTT Message Queue Full", QUEUE_FULL_STATUS) from None
         except MQTTError as error:
@@ -65,10 +66,13 @@ class MQTTEndpoints:
             if not received.called:
                 received.callback(message)
 
-        subscribed = self.mqtt.subscribe(topic, handler, qos)
-        subscribed.addErrback(lambda failure: received.called or received.errback(failure))
+        def refused(failure: Failure) -> None:
+            if not received.called:
+                received.errback(failure)
+
+        self.mqtt.subscribe(topic, handler, qos).addErrback(refused)
         try:
-            message = await _within(received, timeout, self.mqtt.clock, "MQTT Subscribe Timed Out")
+            message = await within(received, timeout, self.mqtt.clock, ApiError("MQTT Subscribe Timed Out", 504))
         except MQTTError as error:
             raise ApiError(f"MQTT Subscribe Error: {error}", 503) from None
         finally:
@@ -84,28 +88,3 @@ def _topic(request: Request) -> str:
     if problem is not None:
         raise ApiError(f"Invalid MQTT topic: {problem}")
     return topic
-
-
-def _within(source: "Deferred[Any]", timeout: float | None, clock: Any, message: str) -> "Deferred[Any]":
-    """``source``'s outcome, or ApiError 504 after ``timeout`` (``source`` itself is not cancelled)."""
-    if timeout is None:
-        return source
-    result: Deferred[Any] = Deferred()
-
-    def expire() -> None:
-        if not result.called:
-            result.errback(ApiError(message, 504))
-
-    timer = clock.callLater(timeout, expire)
-
-    def settle(outcome: Any) -> None:
-        if timer.active():
-            timer.cancel()
-        if not result.called:
-            if isinstance(outcome, Failure):
-                result.errback(outcome)
-            else:
-                result.callback(outcome)
-
-    source.addBoth(settle)
-    return result

@@ -19,7 +19,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from moontwist.protocols.mqtt import ConnectOptions, MQTTClientFactory, MQTTClientProtocol, Will
-from moontwist.protocols.mqtt_errors import ConnectionRefused
+from moontwist.protocols.mqtt_errors import ConnectionRefused, MQTTError
 from moontwist.protocols.mqtt_packets import ConnAck, Publish
 from moontwist.protocols.mqtt_session import MQTTSession
 from moontwist.services.mqtt.api import MQTTApi
@@ -29,6 +29,7 @@ from moontwist.services.mqtt.endpoints import MQTTEndpoints
 from moontwist.services.mqtt.payloads import encode_payload
 from moontwist.services.mqtt.settings import MQTTSettings, read_settings
 from moontwist.services.mqtt.status import StatusPublisher
+from moontwist.services.mqtt.waiting import within
 
 if TYPE_CHECKING:
     from moontwist.context import ServerContext
@@ -137,12 +138,10 @@ class MQTTService(Service):
         if protocol is not None:
             goodbye = self.publish(self.status_topic, {"server": "offline", "instance_id": self.instance_id},
                                    retain=True)
-            waited: Deferred[Any] = Deferred()
-            timer = self.clock.callLater(STOP_GRACE, lambda: waited.called or waited.callback(None))
-            goodbye.addBoth(lambda _: waited.called or waited.callback(None))
-            await waited
-            if timer.active():
-                timer.cancel()
+            try:
+                await within(goodbye, STOP_GRACE, self.clock, MQTTError("not acknowledged"))
+            except MQTTError as error:
+                log.info("MQTT: offline message: {error}", error=str(error))
             if self.protocol is protocol:
                 protocol.disconnect()
         assert self._client is not None
