@@ -65,7 +65,7 @@ class TLSFiles:
 
 
 class Mosquitto:
-    """One broker process; ``restart`` keeps its port (and, with persistence, its sessions)."""
+    """One broker process; started again, it keeps its port (and, with persistence, its sessions)."""
 
     def __init__(self, folder: Path, *, users: dict[str, str] | None = None, tls: TLSFiles | None = None,
                  require_certificate: bool = False, persistence: bool = False) -> None:
@@ -116,10 +116,6 @@ class Mosquitto:
             return
         self._process.signalProcess(signal.SIGTERM)
         await self._exit.ended
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
 
 
 async def _accepts(port: int) -> bool:

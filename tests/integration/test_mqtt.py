@@ -245,6 +245,20 @@ class ResilienceTests(MQTTTestCase):
         message = await paho.next_message("farm/job")
         self.assertEqual((message.payload, message.qos), (b"done", 1))
 
+    async def test_broker_without_persistence_gets_subscriptions_again(self) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker))
+        mqtt = daemon.ctx.component("mqtt")
+        await broker.stop()
+        await until(lambda: not mqtt.connected)
+        await broker.start()
+        await until(lambda: mqtt.connected)
+        paho = await PahoClient(broker.port).start(self)
+        paho.subscribe("printer1/moonraker/api/response", 1)
+        await deferLater(reactor, 0.1, lambda: None)
+        reply = await self.api_call(paho, "printer1", "server.info", request_id=3)
+        self.assertEqual(reply["id"], 3)
+
     async def test_tls_with_generated_ca_and_client_certificate(self) -> None:
         tls = write_tls_files(short_temp_dir(self) / "tls")
         broker = await self.broker(tls=tls, require_certificate=True)
