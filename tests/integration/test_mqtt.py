@@ -10,6 +10,8 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
+from moontwist.app import StartupError, build
+from moontwist.context import Options
 from tests.integration.clients import http_client
 from tests.integration.daemon import BASE_CONFIG, RunningDaemon, short_temp_dir, start_daemon
 from tests.integration.mosquitto import Mosquitto, PahoClient, start_mosquitto, write_tls_files
@@ -189,6 +191,26 @@ class BrokerTests(MQTTTestCase):
         await self.connected_daemon(mqtt_config(broker, "v5", f"username: printer\npassword_file: {folder}/pw\n"))
 
 
+class ConfigTests(TestCase):
+    def test_bad_mqtt_option_stops_start_up_with_its_reason(self) -> None:
+        folder = short_temp_dir(self)
+        (folder / "config").mkdir()
+        config = BASE_CONFIG.replace("[server]", "[mqtt]\naddress: localhost\nmqtt_protocol: v4\n\n[server]")
+        (folder / "config" / "moonraker.conf").write_text(config)
+        options = Options(folder, folder / "config" / "moonraker.conf", None, folder / "comms" / "m.sock")
+        error = self.assertRaises(StartupError, build, options, reactor)
+        self.assertIn("Invalid value 'v4' for option 'mqtt_protocol'", str(error))
+
+    def test_without_mqtt_section_nothing_of_mqtt_is_loaded(self) -> None:
+        folder = short_temp_dir(self)
+        (folder / "config").mkdir()
+        (folder / "config" / "moonraker.conf").write_text(BASE_CONFIG)
+        options = Options(folder, folder / "config" / "moonraker.conf", None, folder / "comms" / "m.sock")
+        service = build(options, reactor)
+        self.assertNotIn("mqtt", service.ctx.components)  # type: ignore[attr-defined]
+        self.assertIsNone(service.ctx.registry.by_method("server.mqtt.publish"))  # type: ignore[attr-defined]
+
+
 class StatusTests(MQTTTestCase):
     async def test_status_objects_notifications_and_klippy_state(self) -> None:
         broker = await self.broker()
@@ -236,14 +258,18 @@ class ResilienceTests(MQTTTestCase):
         await deferLater(reactor, 0.1, lambda: None)
         await broker.stop()
         await until(lambda: not mqtt.connected)
+        code, body = await self.http_post(daemon, "/server/mqtt/publish",
+                                          {"topic": "farm/early", "payload": "first", "qos": 1, "timeout": 0.1})
+        self.assertEqual((code, body["error"]["message"]), (504, "MQTT Publish Timed Out"))
         published: Deferred[Any] = Deferred.fromCoroutine(
             self.http_post(daemon, "/server/mqtt/publish", {"topic": "farm/job", "payload": "done", "qos": 1}))
         await deferLater(reactor, 0.1, lambda: None)
         self.assertFalse(published.called)
         await broker.start()
         self.assertEqual(await published, (200, {"result": {"topic": "farm/job"}}))
-        message = await paho.next_message("farm/job")
-        self.assertEqual((message.payload, message.qos), (b"done", 1))
+        # The message that timed out still went out, before the later one.
+        early, message = await paho.next_message("farm/early"), await paho.next_message("farm/job")
+        self.assertEqual((early.payload, message.payload, message.qos), (b"first", b"done", 1))
 
     async def test_broker_without_persistence_gets_subscriptions_again(self) -> None:
         broker = await self.broker()
