@@ -100,7 +100,7 @@ class MQTTClientProtocol(TwistedProtocol):
         self.broker_maximum_packet_size: int | None = None
         self.keepalive = options.keepalive
         self._reader = PacketReader(options.max_packet_size)
-        self._last_sent = 0.0
+        self._last_sent = self._last_received = 0.0
         self._connect_timer: IDelayedCall | None = None
         self._keepalive_timer: IDelayedCall | None = None
         self._ping_timer: IDelayedCall | None = None
@@ -157,6 +157,7 @@ class MQTTClientProtocol(TwistedProtocol):
     def dataReceived(self, data: bytes) -> None:
         if self.closing:
             return
+        self._last_received = self.clock.seconds()
         try:
             for first_byte, body in self._reader.feed(data):
                 self._packet_received(decode(first_byte, body, self.version))
@@ -225,8 +226,10 @@ class MQTTClientProtocol(TwistedProtocol):
         self.closing = True
         self.transport.loseConnection()
 
-    # Keepalive: a PINGREQ after `keepalive` idle seconds; no answer within
-    # half as long again means the broker is gone.
+    # Keepalive: a PINGREQ once `keepalive` seconds pass without sending or
+    # without receiving (a client that only publishes QoS 0 hears nothing back,
+    # so its own traffic proves nothing); no answer within half as long again
+    # means the broker is gone.
 
     def _schedule_keepalive(self, delay: float) -> None:
         if self.keepalive > 0:
@@ -234,7 +237,7 @@ class MQTTClientProtocol(TwistedProtocol):
 
     def _keepalive_due(self) -> None:
         self._keepalive_timer = None
-        idle = self.clock.seconds() - self._last_sent
+        idle = self.clock.seconds() - min(self._last_sent, self._last_received)
         if idle < self.keepalive:
             self._schedule_keepalive(self.keepalive - idle)
             return

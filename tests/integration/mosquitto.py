@@ -118,6 +118,11 @@ class Mosquitto:
         await self._exit.ended
 
 
+    def freeze(self, frozen: bool) -> None:
+        """SIGSTOP: the broker's sockets stay open but nothing answers (a hung broker)."""
+        self._process.signalProcess(signal.SIGSTOP if frozen else signal.SIGCONT)
+
+
 async def _accepts(port: int) -> bool:
     try:
         protocol = await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), Protocol())

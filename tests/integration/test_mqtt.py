@@ -271,6 +271,16 @@ class ResilienceTests(MQTTTestCase):
         early, message = await paho.next_message("farm/early"), await paho.next_message("farm/job")
         self.assertEqual((early.payload, message.payload, message.qos), (b"first", b"done", 1))
 
+    async def test_hung_broker_is_dropped_by_keepalive(self) -> None:
+        broker = await self.broker()
+        daemon = await self.connected_daemon(mqtt_config(broker, extra="keepalive: 1\n"))
+        mqtt = daemon.ctx.component("mqtt")
+        broker.freeze(True)
+        self.addCleanup(broker.freeze, False)
+        await until(lambda: not mqtt.connected)
+        broker.freeze(False)
+        await until(lambda: mqtt.connected)
+
     async def test_broker_without_persistence_gets_subscriptions_again(self) -> None:
         broker = await self.broker()
         daemon = await self.connected_daemon(mqtt_config(broker))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from twisted.internet.error import ConnectionDone
@@ -149,16 +150,26 @@ class KeepaliveTests(SynchronousTestCase):
         harness.clock.advance(0.2)
         self.assertTrue(harness.transport.disconnecting)
 
-    def test_traffic_postpones_the_ping(self) -> None:
+    def test_traffic_both_ways_postpones_the_ping(self) -> None:
         harness = Harness(keepalive=10)
         harness.connect()
         harness.clock.advance(6)
-        harness.session.publish("t", b"x")
-        harness.sent()
+        harness.session.publish("t", b"x", qos=1)
+        harness.receive(ack(PacketType.PUBACK, harness.sent()[0].packet_id))
         harness.clock.advance(9.9)
         self.assertEqual(harness.sent(), [])
         harness.clock.advance(0.1)
         self.assertEqual([p.kind for p in harness.sent()], [PacketType.PINGREQ])
+
+    def test_only_sending_does_not_prove_the_broker_alive(self) -> None:
+        harness = Harness(keepalive=10)
+        harness.connect()
+        for _ in range(10):
+            harness.clock.advance(1)
+            harness.session.publish("t", b"x")
+        self.assertIn(PacketType.PINGREQ, [p.kind for p in harness.sent()])
+        harness.clock.advance(15)
+        self.assertTrue(harness.transport.disconnecting)
 
     def test_server_keep_alive_overrides_ours(self) -> None:
         harness = Harness(MQTT_5, keepalive=60)
@@ -344,6 +355,21 @@ class ReceiveTests(SynchronousTestCase):
         harness.connect()
         harness.receive(b"\xf0\x00")
         self.assertTrue(harness.transport.disconnecting)
+
+    def test_random_packets_never_raise_and_never_deliver_after_closing(self) -> None:
+        generator = random.Random(15)
+        for version in (MQTT_311, MQTT_5):
+            for _ in range(300):
+                harness = Harness(version, max_packet_size=512)
+                harness.connect()
+                kind = generator.randrange(16) << 4 | generator.randrange(16)
+                body = bytes(generator.randrange(256) for _ in range(generator.randrange(12)))
+                harness.receive(bytes([kind, len(body)]) + body + b"\xf0\x00")
+                # Whatever the packet was, the reserved type after it closes the connection.
+                self.assertTrue(harness.transport.disconnecting)
+                delivered = len(harness.messages)
+                harness.receive(publish("late", b"x"))
+                self.assertEqual(len(harness.messages), delivered)
 
     def test_broker_disconnect_closes(self) -> None:
         harness = Harness(MQTT_5)
