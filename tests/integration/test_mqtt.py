@@ -45,11 +45,11 @@ class MQTTTestCase(TestCase):
     async def broker(self, **options: Any) -> Mosquitto:
         return await start_mosquitto(self, short_temp_dir(self), **options)
 
-    async def daemon(self, config: str, **flags: Any) -> RunningDaemon:
+    async def daemon(self, config: str | None, **flags: Any) -> RunningDaemon:
         daemon = await start_daemon(self, config, **flags)
         return daemon
 
-    async def connected_daemon(self, config: str, **flags: Any) -> RunningDaemon:
+    async def connected_daemon(self, config: str | None, **flags: Any) -> RunningDaemon:
         daemon = await self.daemon(config, **flags)
         mqtt = daemon.ctx.component("mqtt")
         await until(lambda: mqtt.connected)
@@ -209,6 +209,19 @@ class ConfigTests(TestCase):
         service = build(options, reactor)
         self.assertNotIn("mqtt", service.ctx.components)  # type: ignore[attr-defined]
         self.assertIsNone(service.ctx.registry.by_method("server.mqtt.publish"))  # type: ignore[attr-defined]
+
+
+class InstanceTests(MQTTTestCase):
+    async def test_instance_id_survives_a_restart_and_api_can_be_off(self) -> None:
+        broker = await self.broker()
+        config = mqtt_config(broker, extra="enable_moonraker_api: False\n")
+        first = await self.connected_daemon(config)
+        instance_id = first.ctx.component("mqtt").instance_id
+        self.assertEqual(first.ctx.component("database").namespace("moonraker").get("instance_id"), instance_id)
+        self.assertNotIn("printer1/moonraker/api/request", first.ctx.component("mqtt").session.subscriptions)
+        await first.service.stopService()
+        second = await self.connected_daemon(None, data_path=first.data_path)
+        self.assertEqual(second.ctx.component("mqtt").instance_id, instance_id)
 
 
 class StatusTests(MQTTTestCase):
