@@ -72,6 +72,9 @@ class ConnectOptions:
     max_packet_size: int = 1 << 20
     # QoS 2 messages from the broker awaiting PUBREL at once (sent in MQTT 5).
     receive_maximum: int = 100
+    # A QoS 1/2 message unacknowledged this long means a broken broker: the
+    # connection is dropped, and the message resent on the next one.
+    ack_timeout: float = 30.0
 
 
 class ConnectionListener(Protocol):
@@ -237,7 +240,14 @@ class MQTTClientProtocol(TwistedProtocol):
 
     def _keepalive_due(self) -> None:
         self._keepalive_timer = None
-        idle = self.clock.seconds() - min(self._last_sent, self._last_received)
+        now = self.clock.seconds()
+        oldest = self.session.oldest_unacknowledged()
+        if oldest is not None and now - oldest > self.options.ack_timeout:
+            log.error("MQTT broker left a message unacknowledged for {timeout} s; reconnecting",
+                      timeout=self.options.ack_timeout)
+            self._abort()
+            return
+        idle = now - min(self._last_sent, self._last_received)
         if idle < self.keepalive:
             self._schedule_keepalive(self.keepalive - idle)
             return

@@ -57,6 +57,8 @@ class _Outgoing:
     packet_id: int | None = None
     # PUBREC received and PUBREL sent: the broker owns the message now.
     released: bool = False
+    # When it (or its PUBREL) was last sent, on the protocol's clock.
+    sent_at: float = 0.0
 
 
 class MQTTSession:
@@ -95,6 +97,10 @@ class MQTTSession:
 
     def in_flight(self) -> int:
         return len(self._inflight)
+
+    def oldest_unacknowledged(self) -> float | None:
+        """When the longest-waiting message in flight was sent (None: nothing waits)."""
+        return min((message.sent_at for message in self._inflight.values()), default=None)
 
     # Publishing.
 
@@ -147,6 +153,7 @@ class MQTTSession:
                 message.deferred.callback(None)
                 continue
             message.packet_id = self._allocate_id()
+            message.sent_at = protocol.clock.seconds()
             self._inflight[message.packet_id] = message
             protocol.send_publish(message.topic, message.payload, message.qos, message.retain,
                                   message.packet_id, False, message.properties)
@@ -167,6 +174,7 @@ class MQTTSession:
             raise ProtocolViolation(f"{ack.kind.name} for packet {ack.packet_id} awaiting {expected.name}")
         if ack.kind is PacketType.PUBREC and code < 0x80:
             message.released = True
+            message.sent_at = protocol.clock.seconds()
             protocol.send_ack(PacketType.PUBREL, ack.packet_id)
             return
         del self._inflight[ack.packet_id]
@@ -281,8 +289,10 @@ class MQTTSession:
         self.protocol = protocol
         self._window = max(1, min(self.max_inflight, protocol.broker_receive_maximum))
         if session_present:
+            now = protocol.clock.seconds()
             for message in self._inflight.values():
                 assert message.packet_id is not None
+                message.sent_at = now
                 if message.released:
                     protocol.send_ack(PacketType.PUBREL, message.packet_id)
                 else:

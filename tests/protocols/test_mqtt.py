@@ -171,6 +171,23 @@ class KeepaliveTests(SynchronousTestCase):
         harness.clock.advance(15)
         self.assertTrue(harness.transport.disconnecting)
 
+    def test_message_never_acknowledged_drops_the_connection_and_is_resent(self) -> None:
+        harness = Harness(keepalive=10, ack_timeout=30)
+        harness.connect()
+        done = harness.session.publish("t", b"x", qos=1)
+        [sent] = harness.sent()
+        for _ in range(3):
+            harness.clock.advance(10)
+            harness.receive(b"\xd0\x00")
+        self.assertFalse(harness.transport.disconnecting)
+        harness.clock.advance(10)
+        self.assertTrue(harness.transport.disconnecting)
+        harness.drop()
+        [again] = harness.connect(session_present=True)[1:]
+        self.assertEqual((again.packet_id, again.dup), (sent.packet_id, True))
+        harness.receive(ack(PacketType.PUBACK, sent.packet_id))
+        self.successResultOf(done)
+
     def test_server_keep_alive_overrides_ours(self) -> None:
         harness = Harness(MQTT_5, keepalive=60)
         harness.connect(properties={Property.SERVER_KEEP_ALIVE: 5})
