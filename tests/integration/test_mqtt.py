@@ -271,6 +271,9 @@ class ResilienceTests(MQTTTestCase):
         await deferLater(reactor, 0.1, lambda: None)
         await broker.stop()
         await until(lambda: not mqtt.connected)
+        code, body = await self.http_post(daemon, "/server/mqtt/publish", {"topic": "farm/zero", "qos": 0})
+        self.assertEqual((code, body["error"]["message"]),
+                         (503, "MQTT Publish Error: The client is not currently connected."))
         code, body = await self.http_post(daemon, "/server/mqtt/publish",
                                           {"topic": "farm/early", "payload": "first", "qos": 1, "timeout": 0.1})
         self.assertEqual((code, body["error"]["message"]), (504, "MQTT Publish Timed Out"))

@@ -46,6 +46,9 @@ class MQTTEndpoints:
         qos = self._qos(request)
         retain = request.get_bool("retain", False)
         timeout = self._timeout(request)
+        if qos == 0 and not self.mqtt.connected:
+            # As Moonraker: QoS 0 promises nothing, so it is not held for later.
+            raise ApiError("MQTT Publish Error: The client is not currently connected.", 503)
         sent = self.mqtt.publish(topic, payload, qos, retain)
         try:
             await within(sent, timeout, self.mqtt.clock, ApiError("MQTT Publish Timed Out", 504))
