@@ -19,6 +19,7 @@ from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from moontwist.protocols.flow import DEFAULT_SEND_LIMIT, SendBudget
 from moontwist.protocols.mqtt_errors import ConnectionRefused, ProtocolViolation, reason_name
 from moontwist.protocols.mqtt_packets import (
     MQTT_5,
@@ -75,6 +76,8 @@ class ConnectOptions:
     # A QoS 1/2 message unacknowledged this long means a broken broker: the
     # connection is dropped, and the message resent on the next one.
     ack_timeout: float = 30.0
+    # Bytes written while the broker is not reading, before it is taken for gone.
+    send_limit: int = DEFAULT_SEND_LIMIT
 
 
 class ConnectionListener(Protocol):
@@ -107,11 +110,14 @@ class MQTTClientProtocol(TwistedProtocol):
         self._connect_timer: IDelayedCall | None = None
         self._keepalive_timer: IDelayedCall | None = None
         self._ping_timer: IDelayedCall | None = None
+        self._budget: SendBudget | None = None
 
     # Connection life.
 
     def connectionMade(self) -> None:
         options = self.options
+        self._budget = SendBudget(self.transport, options.send_limit, self._send_limit_exceeded)
+        self._budget.attach()
         properties: Properties = {}
         if self.version == MQTT_5:
             properties = {Property.SESSION_EXPIRY: options.session_expiry,
@@ -271,7 +277,13 @@ class MQTTClientProtocol(TwistedProtocol):
 
     def _send(self, data: bytes) -> None:
         self._last_sent = self.clock.seconds()
-        self.transport.write(data)
+        if self._budget is None or self._budget.written(len(data)):
+            self.transport.write(data)
+
+    def _send_limit_exceeded(self) -> None:
+        log.error("MQTT broker stopped reading ({limit} bytes wait); dropping the connection",
+                  limit=self.options.send_limit)
+        self._abort()
 
     def send_publish(self, topic: str, payload: bytes, qos: int, retain: bool, packet_id: int | None,
                      dup: bool, properties: Properties) -> None:

@@ -311,6 +311,16 @@ class PublishTests(SynchronousTestCase):
         harness.receive(ack(PacketType.PUBACK, resent[0].packet_id))
         self.successResultOf(qos1)
 
+    def test_broker_that_stops_reading_is_dropped_past_the_send_limit(self) -> None:
+        harness = Harness(send_limit=1000)
+        harness.connect()
+        harness.transport.producer.pauseProducing()
+        for _ in range(9):
+            harness.session.publish("t", b"x" * 100)
+        self.assertFalse(harness.transport.disconnecting)
+        harness.session.publish("t", b"x" * 100)
+        self.assertTrue(harness.transport.disconnecting)
+
     def test_close_fails_every_waiting_caller(self) -> None:
         harness = Harness()
         harness.connect()
