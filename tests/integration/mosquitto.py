@@ -164,6 +164,9 @@ class PahoClient:
         self.connected: Deferred[None] = Deferred()
         self.client.on_message = lambda client, userdata, message: reactor.callFromThread(self._received, message)
         self.client.on_connect = self._on_connect
+        self._subscribing: dict[int, Deferred[None]] = {}
+        self.client.on_subscribe = lambda client, userdata, mid, codes, properties: reactor.callFromThread(
+            self._subscribed, mid)
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         for topic, qos in self._subscriptions:
@@ -191,9 +194,18 @@ class PahoClient:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def subscribe(self, topic: str, qos: int = 0) -> None:
+    def subscribe(self, topic: str, qos: int = 0) -> "Deferred[None]":
+        """Fires when the broker has acknowledged: messages published after it arrive."""
         self._subscriptions.append((topic, qos))
-        self.client.subscribe(topic, qos)
+        _, mid = self.client.subscribe(topic, qos)
+        acknowledged: Deferred[None] = Deferred()
+        self._subscribing[mid] = acknowledged
+        return acknowledged.addTimeout(WAIT, reactor)
+
+    def _subscribed(self, mid: int) -> None:
+        waiting = self._subscribing.pop(mid, None)
+        if waiting is not None and not waiting.called:
+            waiting.callback(None)
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos, retain)
@@ -209,9 +221,10 @@ class PahoClient:
 
     def next_message(self, topic: str, timeout: float = WAIT) -> "Deferred[Any]":
         """The next message on ``topic`` (a filter), or one already received and not yet taken."""
-        for message in self.messages:
+        for index, message in enumerate(self.messages):
             if _matches(topic, message.topic):
-                self.messages.remove(message)
+                # By position: paho's messages compare equal by packet id (0 for every QoS 0 one).
+                del self.messages[index]
                 return succeed(message)
         waiting: Deferred[Any] = Deferred()
         self._waiters.append((topic, waiting))
