@@ -199,6 +199,16 @@ class ConfigTests(TestCase):
         error = self.assertRaises(StartupError, build, options, reactor)
         self.assertIn("Invalid value 'v4' for option 'mqtt_protocol'", str(error))
 
+    def test_unreadable_tls_file_stops_start_up(self) -> None:
+        folder = short_temp_dir(self)
+        (folder / "config").mkdir()
+        config = BASE_CONFIG.replace(
+            "[server]", f"[mqtt]\naddress: localhost\nenable_tls: True\ntls_ca_file: {folder}/none.pem\n\n[server]")
+        (folder / "config" / "moonraker.conf").write_text(config)
+        options = Options(folder, folder / "config" / "moonraker.conf", None, folder / "comms" / "m.sock")
+        error = self.assertRaises(StartupError, build, options, reactor)
+        self.assertIn(f"cannot read '{folder}/none.pem'", str(error))
+
     def test_without_mqtt_section_nothing_of_mqtt_is_loaded(self) -> None:
         folder = short_temp_dir(self)
         (folder / "config").mkdir()

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Callable
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -43,8 +42,7 @@ _BACKOFF = backoffPolicy(initialDelay=1.0, maxDelay=30.0, factor=2.0)
 
 
 class MQTTService(Service):
-    def __init__(self, ctx: "ServerContext", settings: MQTTSettings,
-                 endpoint: IStreamClientEndpoint | None = None) -> None:
+    def __init__(self, ctx: "ServerContext", settings: MQTTSettings) -> None:
         self.ctx = ctx
         self.settings = settings
         self.clock = ctx.reactor
@@ -56,7 +54,8 @@ class MQTTService(Service):
         self.session = MQTTSession(self._message, max_queued=settings.max_queued)
         self.protocol: MQTTClientProtocol | None = None
         self.last_error: str | None = None
-        self._endpoint = endpoint
+        # Built now so that unreadable TLS files stop start-up with their reason.
+        self.endpoint = broker_endpoint(self.clock, settings)
         self._client: ClientService | None = None
         self._handlers: dict[str, list[tuple[int, Handler]]] = {}
         self.refusals = 0
@@ -88,8 +87,7 @@ class MQTTService(Service):
             session_expiry=settings.session_expiry,
             will=Will(self.status_topic, offline, settings.default_qos, retain=True))
         factory = MQTTClientFactory(options, self.session, self.clock, self)
-        endpoint = self._endpoint or broker_endpoint(self.clock, settings)
-        self._client = ClientService(endpoint, factory, retryPolicy=self.retry_delay, clock=self.clock)
+        self._client = ClientService(self.endpoint, factory, retryPolicy=self.retry_delay, clock=self.clock)
         self._client.startService()
         if self.api is not None:
             self.api.start()
