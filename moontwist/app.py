@@ -121,6 +121,8 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
+    if config.has_section("mqtt"):
+        add("mqtt", _mqtt_service(ctx))
     _add_http_listeners(ctx, root, server)
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
     collector.setName("collector")
@@ -128,6 +130,16 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     ctx.warnings.extend(config.unread_warnings())
     root.ctx = ctx  # type: ignore[attr-defined]
     return root
+
+
+def _mqtt_service(ctx: ServerContext) -> IService:
+    """Imported only when configured: a printer without a broker pays nothing for MQTT."""
+    from moontwist.services.mqtt import MQTTService
+
+    try:
+        return MQTTService.from_config(ctx)
+    except ConfigError as error:
+        raise StartupError(f"Configuration error: {error}") from None
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:

@@ -49,6 +49,8 @@ class ConnectionManager:
         self.on_close: list[Callable[[ClientConnection], None]] = []
         # Who may receive notifications; authorization narrows it to authenticated clients.
         self.may_receive: Callable[[ClientConnection], bool] = lambda connection: True
+        # Told of every broadcast (method, encoded notification): MQTT republishes them.
+        self.observers: list[Callable[[str, bytes], None]] = []
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -96,7 +98,11 @@ class ConnectionManager:
 
     def broadcast(self, method: str, params: list[Any] | None = None) -> None:
         """Send a notification to every connection that may receive it."""
-        self.send_to(list(self._connections.values()), method, params)
+        payload = jsoncodec.encode(notification(method, params))
+        for observer in list(self.observers):
+            observer(method, payload)
+        allowed = [connection for connection in self._connections.values() if self.may_receive(connection)]
+        self.send_payload(payload, allowed)
 
     def send_to(self, connections: "list[ClientConnection]", method: str, params: list[Any] | None = None) -> None:
         allowed = [connection for connection in connections if self.may_receive(connection)]

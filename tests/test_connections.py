@@ -41,6 +41,17 @@ class BroadcastTests(SynchronousTestCase):
         self.assertEqual(websockets[0].sent[0][1], b'{"jsonrpc":"2.0","method":"notify_x","params":[1]}')
         self.assertEqual(manager.websocket_count(), 5)
 
+    def test_observers_get_every_broadcast_with_the_same_bytes(self) -> None:
+        manager = ConnectionManager()
+        connection = FakeConnection(manager, Transport.WEBSOCKET)
+        manager.add(connection)
+        seen: list[tuple[str, bytes]] = []
+        manager.observers.append(lambda method, payload: seen.append((method, payload)))
+        manager.broadcast("notify_x", [1])
+        manager.broadcast("notify_y")
+        self.assertEqual([method for method, _ in seen], ["notify_x", "notify_y"])
+        self.assertIs(seen[0][1], connection.sent[0][1])
+
     def test_removed_connection_gets_nothing_and_close_listeners_run(self) -> None:
         manager = ConnectionManager()
         gone = FakeConnection(manager, Transport.WEBSOCKET)

@@ -1,0 +1,1 @@
+"""The printer-farm benchmark: one broker, many moontwist instances, one fleet client."""
