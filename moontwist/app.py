@@ -25,6 +25,7 @@ from moontwist.services.machine import MachineService, ProcStatsService
 from moontwist.services.octoprint import OctoPrintCompat
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
+from moontwist.services.server_options import SERVER
 from moontwist.services.unixsocket import UnixSocketService
 from moontwist.logfile import start_file_logging
 from moontwist.ports import ServerEndpoint, tcp_endpoint
@@ -76,8 +77,8 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
         raise StartupError(f"Configuration error: {error}") from None
     ctx = ServerContext(reactor, options, config)
     ctx.warnings.extend(config.warnings)
-    server = config.section("server")
-    ctx.connections.max_websockets = server.get_int("max_websocket_connections", 50, minval=1)
+    server = SERVER.read(config.section("server"))
+    ctx.connections.max_websockets = server["max_websocket_connections"]
 
     root = OrderedMultiService()
     root.setName("moontwist")
@@ -121,13 +122,9 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     return root
 
 
-def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:
-    host = server.get_str("host", "0.0.0.0")
-    port = server.get_int("port", 7125, minval=0, maxval=65535)
-    ssl_port = server.get_int("ssl_port", 7130, minval=0, maxval=65535)
-    prefix = server.get_str("route_prefix", "")
-    server.get_int("max_upload_size", 1024, minval=1)
-    site = build_site(ctx, prefix)
+def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: dict[str, Any]) -> None:
+    host, port, ssl_port = server["host"], server["port"], server["ssl_port"]
+    site = build_site(ctx, server["route_prefix"] or "")
     ListenerService("http", _tcp(ctx.reactor, host, port), site, "HTTP").setServiceParent(root)
     certificate, key = _tls_files(ctx, server)
     if certificate is None or key is None:
@@ -143,11 +140,11 @@ def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: A
     ListenerService("https", endpoint, site, "HTTPS").setServiceParent(root)
 
 
-def _tls_files(ctx: ServerContext, server: Any) -> tuple[Path | None, Path | None]:
+def _tls_files(ctx: ServerContext, server: dict[str, Any]) -> tuple[Path | None, Path | None]:
     certs = ctx.options.data_path / "certs"
     certificate, key = certs / "moonraker.cert", certs / "moonraker.key"
-    configured_certificate = server.get_str("ssl_certificate_path", None)
-    configured_key = server.get_str("ssl_key_path", None)
+    configured_certificate = server["ssl_certificate_path"]
+    configured_key = server["ssl_key_path"]
     if certificate.exists() and key.exists():
         return certificate, key
     if configured_certificate and configured_key:

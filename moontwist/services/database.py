@@ -16,12 +16,24 @@ from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 
 from moontwist.api import Request, endpoint
+from moontwist.config.options import Option, SectionOptions
 from moontwist.context import ServerContext
 from moontwist.database import DEFAULT_MAP_SIZE, Namespace, Store, parse_api_key, store_path
 from moontwist.errors import ApiError
 
 PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements", "webcams")
 FORBIDDEN = ("database", "authorized_users", "simplyprint")
+
+DATABASE = SectionOptions(
+    "database",
+    "The lmdb database in `<data>/database`. No options of its own.",
+    (
+        Option("database_path", "str", None, "Deprecated and ignored: the database is in `<data>/database`.",
+               deprecated=True, ignored=True),
+        Option("enable_database_debug", "bool", False, "Deprecated: start with `-g` for `debug.database.*`.",
+               deprecated=True, ignored=True),
+    ),
+)
 
 
 class DatabaseService(Service):
@@ -31,6 +43,7 @@ class DatabaseService(Service):
 
     def __init__(self, ctx: ServerContext, map_size: int = DEFAULT_MAP_SIZE) -> None:
         self.ctx = ctx
+        DATABASE.read(ctx.config.section("database"))
         self.store = Store(store_path(ctx.options.data_path), ctx.reactor, map_size)
         self.protected = set(PROTECTED)
         self.forbidden = set(FORBIDDEN)

@@ -32,9 +32,11 @@ from moontwist.protocols.klippy import (
     KlippyProtocol,
 )
 from moontwist.services.klippy import gcode_store, temperature_store
+from moontwist.services.klippy.options import DATA_STORE
 from moontwist.services.klippy.printer import PrinterApi
 from moontwist.services.klippy.state import Effect, KlippyState, KlippyStateMachine
 from moontwist.services.klippy.subscriptions import Objects, Status, SubscriptionMux, select
+from moontwist.services.server_options import SERVER
 
 if TYPE_CHECKING:
     from moontwist.connections import ClientConnection
@@ -100,14 +102,13 @@ class KlippyService(MultiService):
         The socket defaults to ``<data_path>/comms/klippy.sock``, where Klipper
         installs put it today (Moonraker's own default is ``/tmp/klippy_uds``).
         """
-        default = ctx.options.data_path / "comms" / "klippy.sock"
-        socket_path = ctx.config.section("server").get_path("klippy_uds_address", default)
-        store = ctx.config.section("data_store")
+        socket_path = SERVER.read(ctx.config.section("server"))["klippy_uds_address"]
+        store = DATA_STORE.read(ctx.config.section("data_store"))
         return cls(
             ctx,
             str(socket_path),
-            gcode_store_size=store.get_int("gcode_store_size", gcode_store.DEFAULT_SIZE, minval=1),
-            temperature_store_size=store.get_int("temperature_store_size", temperature_store.DEFAULT_SIZE, minval=1),
+            gcode_store_size=store["gcode_store_size"],
+            temperature_store_size=store["temperature_store_size"],
         )
 
     # What other services read.
