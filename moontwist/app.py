@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from moontwist.services.server import ServerService
 from moontwist.services.server_options import SERVER
 from moontwist.services.unixsocket import UnixSocketService
 from moontwist.logfile import start_file_logging
+from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
 from moontwist.ports import ServerEndpoint, tcp_endpoint
 from moontwist.tls import TLSConfigError, server_tls_options
 
@@ -37,26 +38,30 @@ DATA_FOLDERS = ("config", "gcodes", "logs", "database", "comms")
 
 
 def prepare_data_folder(data_path: Path) -> None:
-    """Create Moonraker's data folder layout on first start."""
-    for name in DATA_FOLDERS:
-        (data_path / name).mkdir(parents=True, exist_ok=True)
-
-
-class StartupError(Exception):
-    """moontwist cannot start; the message tells the user why (file, line, option)."""
+    """Create Moonraker's data folder layout on first start; StartupError when it cannot be written."""
+    try:
+        for name in DATA_FOLDERS:
+            (data_path / name).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_path):
+            pass
+    except OSError as error:
+        raise StartupError(f"data folder {data_path} is not writable: {error.strerror or error}") from None
 
 
 def makeService(raw_options: Any) -> IService:
     """Build the whole daemon from ``twistd moontwist`` options.
 
-    A start-up error ends the process with its message and exit status 1,
-    not a traceback.
+    A start-up error, while building (config) or starting (a busy port, a
+    locked database), ends the process with one line on stderr and in the log
+    and exit status 1, not a traceback.
     """
     try:
-        return build(resolve(raw_options), freeze=True)
+        root = build(resolve(raw_options), freeze=True)
     except StartupError as error:
-        sys.stderr.write(f"moontwist: {error}\n")
-        raise SystemExit(1) from None
+        report(str(error))
+        raise SystemExit(EXIT_FAILURE) from None
+    exit_when_start_fails(root.ready, root.ctx.reactor)  # type: ignore[attr-defined]
+    return root
 
 
 def build(options: Options, reactor: Any = None, freeze: bool = False) -> OrderedMultiService:

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import lmdb
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 
 from moontwist.api import Request, endpoint
 from moontwist.config.options import Option, SectionOptions
 from moontwist.context import ServerContext
-from moontwist.database import DEFAULT_MAP_SIZE, Namespace, Store, parse_api_key, store_path
+from moontwist.database import DEFAULT_MAP_SIZE, DatabaseLocked, Namespace, Store, parse_api_key, store_path
 from moontwist.errors import ApiError
+from moontwist.startup import StartupError
 
 PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements", "webcams")
 FORBIDDEN = ("database", "authorized_users", "simplyprint")
@@ -51,7 +53,10 @@ class DatabaseService(Service):
             ctx.registry.register(DatabaseDebugEndpoints(self))
 
     def startService(self) -> None:
-        self.store.open()
+        try:
+            self.store.open()
+        except (DatabaseLocked, lmdb.Error, OSError) as error:
+            raise StartupError(f"cannot open the database in {self.store.path}: {error}") from None
         super().startService()
 
     def stopService(self) -> "Deferred[None]":

@@ -9,12 +9,14 @@ from typing import Any
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.protocol import Factory
+from twisted.python.failure import Failure
 
 from moontwist.api import Transport
 from moontwist.connections import RpcSession
 from moontwist.context import ServerContext
 from moontwist.ports import unix_endpoint
 from moontwist.protocols.rpcstream import RpcStreamProtocol
+from moontwist.startup import StartupError
 
 
 class UnixSession(RpcSession):
@@ -64,7 +66,10 @@ class UnixSocketService(Service):
         def listening(port: Any) -> None:
             self._port = port
 
-        return endpoint.listen(factory).addCallback(listening)
+        def cannot_listen(failure: Failure) -> None:
+            raise StartupError(f"Unix socket: {failure.getErrorMessage()}")
+
+        return endpoint.listen(factory).addCallbacks(listening, cannot_listen)
 
     def stopService(self) -> "Deferred[Any]":
         super().stopService()
