@@ -27,7 +27,7 @@ from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.server_options import SERVER
 from moontwist.services.unixsocket import UnixSocketService
-from moontwist.logfile import start_file_logging
+from moontwist.logfile import RollingLogFile, start_file_logging
 from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
 from moontwist.ports import ServerEndpoint, tcp_endpoint
 from moontwist.tls import TLSConfigError, server_tls_options
@@ -64,23 +64,30 @@ def makeService(raw_options: Any) -> IService:
     return root
 
 
-def build(options: Options, reactor: Any = None, freeze: bool = False) -> OrderedMultiService:
+def build(options: Options, reactor: Any = None, freeze: bool = False, prepare: bool = True) -> OrderedMultiService:
     """The daemon's service tree; ``freeze`` (the real daemon, not the test
     suite's many in one process) hides start-up objects from the garbage
-    collector once everything is up (see services/collector.py)."""
+    collector once everything is up (see services/collector.py). Without
+    ``prepare`` (``moontwist migrate --check``) the data folder is left as it is."""
     if reactor is None:
         from twisted.internet import reactor as default_reactor
 
         reactor = default_reactor
-    prepare_data_folder(options.data_path)
+    if prepare:
+        prepare_data_folder(options.data_path)
     log_file = None
     if options.log_file is not None:
         log_file = start_file_logging(options.log_file, options.verbose)
     try:
         config = load_config(options.config_file, options.data_path)
+        return _compose(ServerContext(reactor, options, config), log_file, freeze)
     except ConfigError as error:
         raise StartupError(f"Configuration error: {error}") from None
-    ctx = ServerContext(reactor, options, config)
+
+
+def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) -> OrderedMultiService:
+    """The services in start order; an option that cannot be read raises ConfigError."""
+    options, config, reactor = ctx.options, ctx.config, ctx.reactor
     ctx.warnings.extend(config.warnings)
     server = SERVER.read(config.section("server"))
     ctx.connections.max_websockets = server["max_websocket_connections"]

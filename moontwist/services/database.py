@@ -15,13 +15,18 @@ from typing import Any
 import lmdb
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+from twisted.logger import Logger
 
 from moontwist.api import Request, endpoint
 from moontwist.config.options import Option, SectionOptions
 from moontwist.context import ServerContext
 from moontwist.database import DEFAULT_MAP_SIZE, DatabaseLocked, Namespace, Store, parse_api_key, store_path
+from moontwist.database.migration import take_over
 from moontwist.errors import ApiError
 from moontwist.startup import StartupError
+
+log = Logger()
 
 PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements", "webcams")
 FORBIDDEN = ("database", "authorized_users", "simplyprint")
@@ -52,12 +57,32 @@ class DatabaseService(Service):
         if ctx.options.debug:
             ctx.registry.register(DatabaseDebugEndpoints(self))
 
-    def startService(self) -> None:
+    def startService(self) -> "Deferred[None]":
+        """Open the store, then take over Moonraker's database if this is the first start."""
         try:
             self.store.open()
         except (DatabaseLocked, lmdb.Error, OSError) as error:
             raise StartupError(f"cannot open the database in {self.store.path}: {error}") from None
         super().startService()
+        return Deferred.fromCoroutine(self._take_over_moonraker())
+
+    async def _take_over_moonraker(self) -> None:
+        outcome = await take_over(self.store, self.ctx.options.data_path, deferToThread)
+        if outcome is None:
+            return
+        if outcome.declined is not None:
+            log.info("Moonraker's database {source} is not imported: {reason}",
+                     source=str(outcome.source), reason=outcome.declined)
+            return
+        log.info("Imported {records} records of Moonraker's database {source} ({summary}); "
+                 "the file is left as it was", records=outcome.records, source=str(outcome.source),
+                 summary=outcome.summary.describe())
+        for problem in outcome.problems:
+            log.warn("Not imported from Moonraker's database: {problem}", problem=problem)
+        if outcome.problems:
+            self.ctx.warnings.append(
+                f"Moonraker's database {outcome.source} was imported with {len(outcome.problems)} "
+                f"problem(s): {'; '.join(outcome.problems[:5])}")
 
     def stopService(self) -> "Deferred[None]":
         """Commit the queued writes, then close the store."""

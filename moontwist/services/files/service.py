@@ -181,7 +181,7 @@ class FileManagerService(Service):
             removed = await self.blocking(remove_stale_uploads, root.path)
             if removed:
                 log.info("Removed unfinished uploads from {root}: {names}", root=root.name, names=removed)
-        if self.watcher is not None:
+        if self.watcher is not None and self.running:
             self.watcher.start()
             for root in writable:
                 await self.watcher.watch_tree(str(root.path))
