@@ -12,13 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from twisted.logger import (
-    FilteringLogObserver,
-    LogLevel,
-    LogLevelFilterPredicate,
-    globalLogBeginner,
-    textFileLogObserver,
-)
+from twisted.logger import FilteringLogObserver, globalLogBeginner, textFileLogObserver
 
 from moontwist import API_VERSION, __version__
 from moontwist.app import build
@@ -27,6 +21,7 @@ from moontwist.context import Options
 from moontwist.database import store_path
 from moontwist.database.backup import BackupError, read_source
 from moontwist.database.migration import Summary, moonraker_database
+from moontwist.logfile import log_filters
 from moontwist.services.catalog import TABLES
 from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
 
@@ -56,9 +51,7 @@ def serve(options: Options, reactor: Any = None) -> int:
     # copy in the journal); with -n it carries the log.
     observers = []
     if options.log_file is None:
-        level = LogLevel.debug if options.verbose else LogLevel.info
-        observers.append(FilteringLogObserver(textFileLogObserver(sys.stdout),
-                                              [LogLevelFilterPredicate(defaultLogLevel=level)]))
+        observers.append(FilteringLogObserver(textFileLogObserver(sys.stdout), log_filters(options.verbose)))
     globalLogBeginner.beginLoggingTo(observers, redirectStandardIO=False)
     try:
         root = build(options, reactor, freeze=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from twisted.application.service import IService
 from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
+from moontwist import API_VERSION, __version__
 from moontwist.cli import resolve
 from moontwist.config import ConfigError, load_config
 from moontwist.context import Options, ServerContext
@@ -121,6 +123,7 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
         simulator.setName("simulator")
         simulator.setServiceParent(root)
     add("klippy", klippy)
+    _log_header(ctx, klippy.socket_path)
     add("job_state", JobStateService(ctx))
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
@@ -130,8 +133,20 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     collector.setName("collector")
     collector.setServiceParent(root)
     ctx.warnings.extend(config.unread_warnings())
+    for warning in ctx.warnings:
+        log.warn("{warning}", warning=warning)
     root.ctx = ctx  # type: ignore[attr-defined]
     return root
+
+
+def _log_header(ctx: ServerContext, klippy_socket: str) -> None:
+    """What an operator reading the log needs first: which build, which files."""
+    options = ctx.options
+    log.info("moontwist {version} (Moonraker API {api}) on Python {python}", version=__version__,
+             api=".".join(map(str, API_VERSION)), python=platform.python_version())
+    log.info("Config file: {config}", config=str(ctx.config.main_file))
+    log.info("Data folder: {data}", data=str(options.data_path))
+    log.info("Klippy socket: {socket}", socket=klippy_socket)
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: dict[str, Any]) -> None:

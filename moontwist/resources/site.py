@@ -29,6 +29,8 @@ class ApiSite(Site):
     never shows a ``?token=`` or ``?access_token=`` value: they are credentials.
     """
 
+    noisy = False  # "Starting factory <ApiSite object at 0x…>": the listener logs where it listens
+
     access_log = False
     # Every request passes it before reaching any resource (see resources/guard.py).
     guard: HttpGuard | None = None

@@ -9,6 +9,7 @@ from typing import Any
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.protocol import Factory
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from moontwist.api import Transport
@@ -18,6 +19,8 @@ from moontwist.ports import unix_endpoint
 from moontwist.protocols.rpcstream import RpcStreamProtocol
 from moontwist.startup import StartupError
 
+
+log = Logger()
 
 class UnixSession(RpcSession):
     """A Unix-socket client as the broadcaster and services see it."""
@@ -61,10 +64,12 @@ class UnixSocketService(Service):
         factory = Factory.forProtocol(
             lambda: RpcStreamProtocol(UnixSession(ctx.registry, ctx.connections))
         )
+        factory.noisy = False
         endpoint = unix_endpoint(ctx.reactor, str(self.path), mode=0o660)
 
         def listening(port: Any) -> None:
             self._port = port
+            log.info("Unix socket listening on {path}", path=str(self.path))
 
         def cannot_listen(failure: Failure) -> None:
             raise StartupError(f"Unix socket: {failure.getErrorMessage()}")

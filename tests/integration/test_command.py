@@ -36,18 +36,18 @@ def read_env_file(path: Path) -> dict[str, str]:
 class CommandTests(TestCase):
     timeout = 60
 
-    def prepare(self, env_text: str) -> tuple[Path, Path, dict[str, str]]:
+    def prepare(self, env_text: str, config: str = BASE_CONFIG) -> tuple[Path, Path, dict[str, str]]:
         data = short_temp_dir(self)
         (data / "config").mkdir()
-        (data / "config" / "moonraker.conf").write_text(BASE_CONFIG)
+        (data / "config" / "moonraker.conf").write_text(config)
         (data / "systemd").mkdir()
         (data / "systemd" / "moonraker.env").write_text(env_text.format(data=data))
         cwd = short_temp_dir(self)
         return data, cwd, read_env_file(data / "systemd" / "moonraker.env")
 
-    async def run_as_systemd(self, env_text: str) -> tuple[Path, Path, DaemonProcess]:
+    async def run_as_systemd(self, env_text: str, config: str = BASE_CONFIG) -> tuple[Path, Path, DaemonProcess]:
         """ExecStart=moontwist $MOONRAKER_ARGS with EnvironmentFile=moonraker.env."""
-        data, cwd, env = self.prepare(env_text)
+        data, cwd, env = self.prepare(env_text, config)
         process = spawn_command(env["MOONRAKER_ARGS"].split(), cwd, env)
         self.addCleanup(process.kill)
         process.listening.addErrback(lambda _: None)  # stdout stays empty: the log file says it
@@ -75,6 +75,17 @@ class CommandTests(TestCase):
         data, cwd, process = await self.run_as_systemd(KIAUH_ENV)
         self.assertEqual(list(cwd.iterdir()), [])
         self.assertEqual(process.output, b"")
+
+    async def test_log_states_version_files_klippy_socket_and_config_warnings(self) -> None:
+        data, cwd, process = await self.run_as_systemd(KIAUH_ENV, BASE_CONFIG + "no_such_option: 1\n")
+        log = (data / "logs" / "moonraker.log").read_text()
+        self.assertRegex(log, r"moontwist \d+\.\d+\.\d+ \(Moonraker API 1\.5\.0\) on Python 3\.")
+        self.assertIn(f"Config file: {data}/config/moonraker.conf", log)
+        self.assertIn(f"Data folder: {data}", log)
+        self.assertIn(f"Klippy socket: {data}/comms/klippy.sock", log)
+        self.assertEqual(log.count(f"Waiting for Klippy at {data}/comms/klippy.sock"), 1)
+        self.assertIn("Unparsed config option 'no_such_option: 1' detected in section [server]", log)
+        self.assertNotRegex(log, r"object at 0x|Scheduling retry")
 
     async def test_nologfile_logs_to_stdout(self) -> None:
         data, cwd, env = self.prepare(KIAUH_ENV)

@@ -36,6 +36,7 @@ from moontwist.services.klippy.options import DATA_STORE
 from moontwist.services.klippy.printer import PrinterApi
 from moontwist.services.klippy.state import Effect, KlippyState, KlippyStateMachine
 from moontwist.services.klippy.subscriptions import Objects, Status, SubscriptionMux, select
+from moontwist.services.klippy.waiting import WaitingNotice
 from moontwist.services.server_options import SERVER
 
 if TYPE_CHECKING:
@@ -84,10 +85,17 @@ class KlippyService(MultiService):
         self._mux.set_owner(self, {"webhooks": None})
         self.gcode_store = gcode_store.GcodeStore(ctx.reactor, gcode_store_size)
         self.temperature_store = temperature_store.TemperatureStore(self, temperature_store_size)
+        self._waiting = WaitingNotice(ctx.reactor, socket_path)
+        policy = retry_policy or retry_delay
+
+        def retry(attempt: int) -> float:
+            self._waiting.attempt_failed()
+            return policy(attempt)
+
         self._link = ClientService(
             UNIXClientEndpoint(ctx.reactor, socket_path),
             KlippyClientFactory(ctx.reactor, self, request_timeout),
-            retryPolicy=retry_policy or retry_delay,
+            retryPolicy=retry,
             clock=ctx.reactor,
         )
         self._link.setServiceParent(self)
@@ -243,6 +251,7 @@ class KlippyService(MultiService):
         if not isinstance(info, dict) or not isinstance(info.get("state"), str):
             raise KlippyError("Klippy's info answer has no state")
         log.info("Klippy connection established")
+        self._waiting.connected()
         self._protocol = protocol
         self._announce(self._machine.connection_made())
         Deferred.fromCoroutine(self._initialise(protocol, info["state"]))
