@@ -15,15 +15,13 @@ from typing import Any, TextIO
 from twisted.logger import FilteringLogObserver, globalLogBeginner, textFileLogObserver
 
 from moontwist import API_VERSION, __version__
-from moontwist.app import build
 from moontwist.cli import moonraker_parser, resolve, strip_installer_prefix
 from moontwist.context import Options
-from moontwist.database import store_path
-from moontwist.database.backup import BackupError, read_source
-from moontwist.database.migration import Summary, moonraker_database
-from moontwist.logfile import log_filters
-from moontwist.services.catalog import TABLES
 from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
+
+# The daemon's modules are imported only once the command line and environment
+# are read: importing twisted.internet.endpoints removes systemd's LISTEN_FDS
+# and LISTEN_PID from the environment (Twisted's own systemd endpoint parser).
 
 
 def version_line() -> str:
@@ -43,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(options: Options, reactor: Any = None) -> int:
     """Run the daemon until it stops; the exit status (a failed start exits 1 on its own)."""
+    from moontwist.app import build
+    from moontwist.logfile import log_filters
+
     if reactor is None:
         from twisted.internet import reactor as default_reactor
 
@@ -84,6 +85,10 @@ def migrate(argv: list[str], out: TextIO | None = None) -> int:
 
 
 def _check_database(options: Options, out: TextIO) -> None:
+    from moontwist.database import store_path
+    from moontwist.database.backup import BackupError, read_source
+    from moontwist.database.migration import Summary, moonraker_database
+
     source = moonraker_database(options.data_path)
     print("\nDatabase", file=out)
     if source is None:
@@ -106,6 +111,9 @@ def _check_database(options: Options, out: TextIO) -> None:
 
 
 def _check_config(options: Options, out: TextIO) -> int:
+    from moontwist.app import build
+    from moontwist.services.catalog import TABLES
+
     print(f"\nConfig {options.config_file}", file=out)
     try:
         root = build(options, prepare=False)

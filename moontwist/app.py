@@ -28,10 +28,12 @@ from moontwist.services.octoprint import OctoPrintCompat
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
 from moontwist.services.server_options import SERVER
+from moontwist.services.systemd import SystemdNotifyService
 from moontwist.services.unixsocket import UnixSocketService
 from moontwist.logfile import RollingLogFile, start_file_logging
 from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
-from moontwist.ports import ServerEndpoint, tcp_endpoint
+from moontwist.ports import ServerEndpoint, adopted_tcp_endpoint, tcp_endpoint
+from moontwist.systemd import Notifier, socket_family
 from moontwist.tls import TLSConfigError, server_tls_options
 
 log = Logger()
@@ -132,6 +134,10 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
     collector.setName("collector")
     collector.setServiceParent(root)
+    if options.systemd.notify_socket:
+        systemd = SystemdNotifyService(ctx, Notifier(options.systemd.notify_socket), options.systemd.watchdog_seconds)
+        systemd.setServiceParent(root)
+        root.ready.addCallback(lambda _: systemd.ready())
     ctx.warnings.extend(config.unread_warnings())
     for warning in ctx.warnings:
         log.warn("{warning}", warning=warning)
@@ -152,7 +158,7 @@ def _log_header(ctx: ServerContext, klippy_socket: str) -> None:
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: dict[str, Any]) -> None:
     host, port, ssl_port = server["host"], server["port"], server["ssl_port"]
     site = build_site(ctx, server["route_prefix"] or "")
-    ListenerService("http", _tcp(ctx.reactor, host, port), site, "HTTP").setServiceParent(root)
+    ListenerService("http", _http_endpoint(ctx, host, port), site, "HTTP").setServiceParent(root)
     certificate, key = _tls_files(ctx, server)
     if certificate is None or key is None:
         return
@@ -177,6 +183,14 @@ def _tls_files(ctx: ServerContext, server: dict[str, Any]) -> tuple[Path | None,
     if configured_certificate and configured_key:
         return Path(configured_certificate).expanduser(), Path(configured_key).expanduser()
     return None, None
+
+
+def _http_endpoint(ctx: ServerContext, host: str, port: int) -> ServerEndpoint:
+    """The socket systemd passed us (socket activation), else ``host:port``."""
+    inherited = ctx.options.systemd.listen_fds
+    if inherited:
+        return adopted_tcp_endpoint(ctx.reactor, inherited[0], socket_family(inherited[0]))
+    return _tcp(ctx.reactor, host, port)
 
 
 def _interface(host: str) -> str:

@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 from twisted.python import usage
 
 from moontwist.context import Options
+from moontwist.systemd import SystemdEnvironment
 
 _TRUE = {"y", "yes", "true", "1", "on"}
 
@@ -58,6 +59,7 @@ def resolve(options: Mapping[str, object], env: Mapping[str, str] | None = None)
         verbose=bool(options.get("verbose")) or _env_flag(env, "MOONRAKER_VERBOSE_LOGGING"),
         debug=bool(options.get("debug")) or _env_flag(env, "MOONRAKER_ENABLE_DEBUG"),
         simulate=bool(options.get("simulate")),
+        systemd=SystemdEnvironment.read(env),
     )
 
 
