@@ -24,6 +24,7 @@ from moontwist.services.jobs import HistoryService, JobQueueService, JobStateSer
 from moontwist.services.klippy import KlippyService
 from moontwist.services.listener import ListenerService
 from moontwist.services.machine import MachineService, ProcStatsService
+from moontwist.services.metrics import MetricsService
 from moontwist.services.octoprint import OctoPrintCompat
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
@@ -130,6 +131,7 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
+    add("metrics", MetricsService(ctx))
     _add_http_listeners(ctx, root, server)
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
     collector.setName("collector")

@@ -17,6 +17,7 @@ from moontwist.resources.guard import HttpGuard
 from moontwist.resources.http import HttpApi, client_ip, error_body, write_json
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT
 from moontwist.resources.bridge import BridgeFactory
+from moontwist.resources.metrics import install_metrics_route
 from moontwist.resources.octoprint import install_octoprint_routes
 from moontwist.resources.websocket import JsonRpcWebsocketFactory
 
@@ -100,6 +101,7 @@ def build_site(ctx: ServerContext, prefix: str = "") -> Site:
 
     _add_bridge(ctx, api)
     install_octoprint_routes(ctx, api)
+    install_metrics_route(ctx, api)
     site = ApiSite(api.build(), requestFactory=install_file_routes(ctx, api))
     authorization = ctx.components.get("authorization")
     if authorization is not None:

@@ -122,6 +122,11 @@ class KlippyService(MultiService):
     # What other services read.
 
     @property
+    def round_trip(self) -> float | None:
+        """Seconds Klippy took to answer the last request on this connection."""
+        return self._protocol.round_trip if self._protocol is not None else None
+
+    @property
     def connected(self) -> bool:
         return self._machine.connected
 
