@@ -8,8 +8,9 @@ from pathlib import Path
 
 from twisted.trial.unittest import TestCase
 
+from moontwist.services.catalog import TABLES
 from tests.integration.clients import http_client
-from tests.integration.daemon import start_daemon
+from tests.integration.daemon import BASE_CONFIG, start_daemon
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MOONRAKER_CONFIG = json.loads((FIXTURES / "moonraker-0.11.0" / "server_config.json").read_text())["result"]
@@ -99,3 +100,18 @@ class MoonrakerConfigTests(TestCase):
         self.assertEqual(result["orig"]["update_manager sonar"]["primary_branch"], "main")
         self.assertEqual(result["files"][0]["filename"], "moonraker.conf")
         self.assertIn("update_manager crowsnest", result["files"][0]["sections"])
+
+
+class DeclarationCoverageTests(TestCase):
+    timeout = 30
+
+    async def test_every_option_read_is_declared_and_every_declared_option_is_read(self) -> None:
+        sections = "".join(f"\n[{table.section}]\n" for table in TABLES
+                           if table.section not in ("server", "authorization"))
+        daemon = await start_daemon(self, BASE_CONFIG + sections)
+        parsed = (await get_result(self, daemon.http_url + "/server/config"))["config"]
+        for table in TABLES:
+            declared = {option.name for option in table.options}
+            self.assertEqual(set(parsed[table.section]), declared,
+                             f"[{table.section}]: read options and declared options differ; declare what "
+                             f"the component reads in its SectionOptions table, then run scripts/config-docs")
