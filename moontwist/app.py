@@ -133,6 +133,11 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     add("metrics", MetricsService(ctx))
     _add_http_listeners(ctx, root, server)
+    if config.has_section("zeroconf"):
+        # Imported only when configured: it loads the zeroconf package.
+        from moontwist.services.zeroconf.service import ZeroconfService
+
+        add("zeroconf", ZeroconfService(ctx))
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
     collector.setName("collector")
     collector.setServiceParent(root)

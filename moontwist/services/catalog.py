@@ -16,6 +16,7 @@ from moontwist.services.klippy.options import DATA_STORE
 from moontwist.services.machine.options import MACHINE
 from moontwist.services.octoprint import OCTOPRINT_COMPAT
 from moontwist.services.server_options import SERVER
+from moontwist.services.zeroconf.options import ZEROCONF
 
 TABLES: tuple[SectionOptions, ...] = (
     SERVER,
@@ -27,6 +28,7 @@ TABLES: tuple[SectionOptions, ...] = (
     JOB_QUEUE,
     HISTORY,
     OCTOPRINT_COMPAT,
+    ZEROCONF,
     SECRETS,
 )
 
