@@ -73,7 +73,8 @@ class FileManagerService(Service):
             self.table.reserve(data_path / file_name, label)
         self.table.reserve(Path(__file__).resolve().parents[2], "moonraker")
         self.announcer = Announcer(ctx.notify, ctx.events.emit, ctx.reactor)
-        self.metadata = MetadataStore(MemoryRecords(), self.table.root("gcodes").path, self.run_in_thread)
+        self.metadata = MetadataStore(MemoryRecords(), self.table.root("gcodes").path, self.run_in_thread,
+                                      ctx.reactor)
         self.metadata.on_idle = lambda: ctx.events.emit(METADATA_IDLE)
         self.guard = PrintGuard(None)
         self.tracking = MetadataTracking(self)
