@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, MutableMapping, Sequence
 
 from twisted.python import usage
 
@@ -40,8 +40,11 @@ class MoontwistOptions(usage.Options):
     ]
 
 
-def resolve(options: Mapping[str, object], env: Mapping[str, str] | None = None) -> Options:
-    """Apply Moonraker's precedence: flag, then environment variable, then default."""
+def resolve(options: Mapping[str, object], env: MutableMapping[str, str] | None = None) -> Options:
+    """Apply Moonraker's precedence: flag, then environment variable, then default.
+
+    systemd's variables are taken out of ``env`` (see ``SystemdEnvironment.take``).
+    """
     env = os.environ if env is None else env
 
     def pick(key: str, variable: str, default: str) -> Path:
@@ -59,7 +62,7 @@ def resolve(options: Mapping[str, object], env: Mapping[str, str] | None = None)
         verbose=bool(options.get("verbose")) or _env_flag(env, "MOONRAKER_VERBOSE_LOGGING"),
         debug=bool(options.get("debug")) or _env_flag(env, "MOONRAKER_ENABLE_DEBUG"),
         simulate=bool(options.get("simulate")),
-        systemd=SystemdEnvironment.read(env),
+        systemd=SystemdEnvironment.take(env),
     )
 
 

@@ -101,7 +101,6 @@ def adopted_tcp_endpoint(reactor: Any, fd: int, family: Any) -> ServerEndpoint:
 
     def adopt(factory: IProtocolFactory) -> Any:
         os.set_blocking(fd, False)
-        os.set_inheritable(fd, False)
         return TCPPort._fromListeningDescriptor(reactor, fd, family, factory)
 
     return ServerEndpoint(adopt)

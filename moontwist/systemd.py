@@ -14,9 +14,12 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, MutableMapping
 
 LISTEN_FDS_START = 3
+# Removed from our environment once read, so that child processes (systemctl,
+# sudo) do not send to our notify socket or claim our sockets.
+VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,28 @@ class SystemdEnvironment:
         if env.get("LISTEN_PID") == str(pid) and env.get("LISTEN_FDS", "").isdigit():
             fds = tuple(range(LISTEN_FDS_START, LISTEN_FDS_START + int(env["LISTEN_FDS"])))
         return cls(notify, watchdog, fds)
+
+    @classmethod
+    def take(cls, env: MutableMapping[str, str], pid: int | None = None) -> "SystemdEnvironment":
+        """``read``, then remove the variables from ``env``."""
+        found = cls.read(env, pid)
+        for name in VARIABLES:
+            env.pop(name, None)
+        return found
+
+    def environment(self, pid: int | None = None) -> dict[str, str]:
+        """The variables again, for this same process after ``execv`` (``server.restart``)."""
+        pid = os.getpid() if pid is None else pid
+        variables = {}
+        if self.notify_socket:
+            variables["NOTIFY_SOCKET"] = self.notify_socket
+        if self.watchdog_seconds:
+            variables["WATCHDOG_USEC"] = str(round(self.watchdog_seconds * 1_000_000))
+            variables["WATCHDOG_PID"] = str(pid)
+        if self.listen_fds:
+            variables["LISTEN_FDS"] = str(len(self.listen_fds))
+            variables["LISTEN_PID"] = str(pid)
+        return variables
 
 
 class Notifier:

@@ -19,6 +19,14 @@ class EnvironmentTests(SynchronousTestCase):
         self.assertEqual(SystemdEnvironment.read(env, pid=10),
                          SystemdEnvironment("/run/systemd/notify", 20.0, (3, 4)))
 
+    def test_take_removes_the_variables_so_children_do_not_inherit_them(self) -> None:
+        env = {"NOTIFY_SOCKET": "/run/n", "WATCHDOG_USEC": "1000000", "LISTEN_PID": "10", "LISTEN_FDS": "1",
+               "LISTEN_FDNAMES": "http", "HOME": "/home/pi"}
+        found = SystemdEnvironment.take(env, pid=10)
+        self.assertEqual(env, {"HOME": "/home/pi"})
+        self.assertEqual(found.environment(pid=10), {"NOTIFY_SOCKET": "/run/n", "WATCHDOG_USEC": "1000000",
+                                                      "WATCHDOG_PID": "10", "LISTEN_FDS": "1", "LISTEN_PID": "10"})
+
     def test_variables_meant_for_another_process_are_ignored(self) -> None:
         env = {"WATCHDOG_USEC": "20000000", "WATCHDOG_PID": "11", "LISTEN_PID": "11", "LISTEN_FDS": "1"}
         self.assertEqual(SystemdEnvironment.read(env, pid=10), SystemdEnvironment())

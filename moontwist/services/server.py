@@ -60,7 +60,7 @@ class ServerService(Service):
     @endpoint("server.restart", "POST /server/restart")
     def restart(self, request: Request) -> str:
         reactor = self.ctx.reactor
-        reactor.addSystemEventTrigger("after", "shutdown", _reexec)
+        reactor.addSystemEventTrigger("after", "shutdown", _reexec, self.ctx.options.systemd.environment())
         reactor.callLater(0.1, reactor.stop)
         return "ok"
 
@@ -96,6 +96,7 @@ class ServerService(Service):
         return {"websocket_id": request.connection.connection_id}
 
 
-def _reexec() -> None:
-    """Replace this process with a fresh copy of itself (config is re-read)."""
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+def _reexec(systemd: dict[str, str]) -> None:
+    """Replace this process with a fresh copy of itself (config is re-read); systemd's
+    variables go back into its environment: it is still the service's main process."""
+    os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **systemd})

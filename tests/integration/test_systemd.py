@@ -51,6 +51,8 @@ class SystemdTests(TestCase):
         process.signal("TERM")
         self.assertEqual((await process.ended).exitCode, 0)
         self.assertEqual(notify.messages[-1], "STOPPING=1")
+        # Only ours: child processes (systemctl, sudo) do not inherit NOTIFY_SOCKET.
+        self.assertEqual({m.split("=")[0] for m in notify.messages}, {"READY", "WATCHDOG", "STOPPING"})
 
     async def test_socket_activation_serves_http_on_the_inherited_socket(self) -> None:
         data = self.data_folder(BASE_CONFIG.replace("port: 0\n", "port: 1\n", 1))
