@@ -5,6 +5,18 @@ beside its code and reads them all at once with ``table.read(section)``; every
 option is then recorded with its value or default, so ``server.config`` shows
 it as Moonraker does, no valid option is reported as unparsed, and
 ``docs/configuration.md`` is generated from the same tables.
+
+A new component (``services/spoolman/options.py``)::
+
+    SPOOLMAN = SectionOptions("spoolman", "Filament use reported to a Spoolman server.", (
+        Option("server", "str", MISSING, "Spoolman's URL, e.g. `http://192.168.1.2:7912`."),
+        Option("sync_rate", "int", 5, "Seconds between reports of filament used.", minval=1),
+    ))
+
+then ``options = SPOOLMAN.read(ctx.config.section("spoolman"))`` in the
+service, ``SPOOLMAN`` in ``services/catalog.py``, and ``scripts/config-docs``.
+``named=True`` declares ``[webcam NAME]``-style sections (read each with the
+same table).
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from moontwist.config.section import MISSING, Section
+from moontwist.config.section import Section
 
 MOONRAKER = "moonraker"
 OURS = "moontwist"
@@ -46,10 +58,6 @@ class Option:
         if self.origin not in (MOONRAKER, OURS):
             raise ValueError(f"option '{self.name}': origin must be '{MOONRAKER}' or '{OURS}'")
 
-    @property
-    def required(self) -> bool:
-        return self.default is MISSING
-
     def read(self, section: Section) -> Any:
         """The option's value from ``section`` (its default when absent)."""
         return KINDS[self.kind](section, self)
@@ -82,7 +90,6 @@ class SectionOptions:
     help: str
     options: tuple[Option, ...] = ()
     named: bool = False
-    origin: str = MOONRAKER
 
     def __post_init__(self) -> None:
         names = [option.name for option in self.options]
@@ -93,12 +100,6 @@ class SectionOptions:
     @property
     def title(self) -> str:
         return f"[{self.section} NAME]" if self.named else f"[{self.section}]"
-
-    def option(self, name: str) -> Option:
-        for option in self.options:
-            if option.name == name:
-                return option
-        raise KeyError(f"[{self.section}] declares no option '{name}'")
 
     def read(self, section: Section) -> dict[str, Any]:
         """Every declared option of ``section``, by name, in declaration order."""
