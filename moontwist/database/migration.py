@@ -23,17 +23,22 @@ from moontwist.database.moonraker import API_KEY_USER, Imported
 from moontwist.database.store import Store
 
 MOONRAKER_FILES = ("moonraker-sql.db", "data.mdb")
+# Where Moonraker kept its lmdb database before the data folder existed (2022).
+LEGACY_FOLDER = ".moonraker_database"
 MARKER_NAMESPACE = "database"
 MARKER_KEY = "moonraker_import"
 
 
-def moonraker_database(data_path: Path) -> Path | None:
-    """Moonraker's database in the data folder: the SQLite file, else the old lmdb one."""
+def moonraker_database(data_path: Path, home: Path | None = None) -> Path | None:
+    """Moonraker's database: in the data folder the SQLite file, else the old lmdb one;
+    else the lmdb of ``~/.moonraker_database`` that installs from before the data folder
+    still use (as Moonraker falls back to it)."""
     for name in MOONRAKER_FILES:
         path = data_path / "database" / name
         if path.is_file():
             return path
-    return None
+    legacy = (Path.home() if home is None else home) / LEGACY_FOLDER / "data.mdb"
+    return legacy if legacy.is_file() else None
 
 
 def previous_import(store: Store) -> dict[str, Any] | None:

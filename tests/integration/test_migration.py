@@ -10,6 +10,7 @@ from typing import Any
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import TestCase
 
+from moontwist.database.migration import moonraker_database
 from tests.database.test_backup import write_legacy_lmdb, write_sqlite
 from tests.integration.clients import http_client
 from tests.integration.daemon import BASE_CONFIG, start_daemon
@@ -124,3 +125,16 @@ class MigrationTests(TestCase):
         daemon = await start_daemon(self, prepare=prepare)
         code, body = await self.call(daemon, "GET", "/server/database/item?namespace=mainsail&key=general")
         self.assertEqual(body["result"]["value"]["printername"], "Voron")
+
+
+class LegacyLocationTests(TestCase):
+    def test_database_of_installs_from_before_the_data_folder_is_found(self) -> None:
+        home = Path(self.mktemp())
+        data = home / "printer_data"
+        (data / "database").mkdir(parents=True)
+        self.assertIsNone(moonraker_database(data, home))
+        (home / ".moonraker_database").mkdir()
+        write_legacy_lmdb(home / ".moonraker_database")
+        self.assertEqual(moonraker_database(data, home), home / ".moonraker_database" / "data.mdb")
+        write_sqlite(data / "database" / "moonraker-sql.db")
+        self.assertEqual(moonraker_database(data, home), data / "database" / "moonraker-sql.db")
