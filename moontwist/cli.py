@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Mapping, MutableMapping, Sequence
 
@@ -37,7 +38,13 @@ class MoontwistOptions(usage.Options):
         ["verbose", "v", "Debug-level logging"],
         ["debug", "g", "Enable debug endpoints and tracebacks in error replies"],
         ["simulate", None, "Run the built-in Klippy simulator on the Klippy socket"],
+        ["structured-logging", "s", "Accepted for Moonraker's command line; no effect"],
+        ["asyncio-debug", "o", "Accepted for Moonraker's command line; no effect"],
     ]
+
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
+        """As usage.Options, once MOONRAKER_ARGS' installer prefix is skipped."""
+        super().parseOptions(strip_installer_prefix(sys.argv[1:] if options is None else options))
 
 
 def resolve(options: Mapping[str, object], env: MutableMapping[str, str] | None = None) -> Options:
