@@ -32,7 +32,8 @@ class MigrateCheckTests(TestCase):
         config = (FIXTURES / "mainsailos-moonraker.conf").read_text()
         config = config.replace("enable_object_processing: False\n",
                                 "enable_object_processing: False\ncheck_klipper_config_path: False\n")
-        (data / "config" / "moonraker.conf").write_text(config + "\n[timelapse]\noutput_path: ~/timelapse\n")
+        (data / "config" / "moonraker.conf").write_text(
+            config + "\n[timelapse]\noutput_path: ~/timelapse\n\n[zeroconf]\n")
         return data
 
     async def migrate(self, *args: str) -> tuple[int, str]:
@@ -48,7 +49,8 @@ class MigrateCheckTests(TestCase):
         self.assertEqual(code, 0, output)
         self.assertIn("users: alice; API key: yes; history jobs: 2", output)
         self.assertIn("namespaces authorized_users, database, fluidd, gcode_metadata, history, mainsail", output)
-        self.assertIn("keeps: [server], [file_manager], [authorization], [octoprint_compat], [history]", output)
+        self.assertIn("keeps: [server], [file_manager], [authorization], [octoprint_compat], [history], "
+                      "[zeroconf]", output)
         self.assertIn("ignores: [file_manager] check_klipper_config_path", output)
         self.assertIn("loses: [update_manager]: moontwist has no update_manager component", output)
         self.assertIn("loses: [timelapse]: moontwist has no timelapse component", output)

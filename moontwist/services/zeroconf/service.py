@@ -61,13 +61,14 @@ class ZeroconfService(Service):
         self.hostname = options["mdns_hostname"] or socket.gethostname().split(".")[0]
         self.host = "::" if server["host"] == "all" else server["host"]
         self.route_prefix = server["route_prefix"] or ""
-        self.uuid = instance_uuid(ctx.options.data_path)
+        self.uuid = ""
         self.info: ServiceInfo | None = None
         # Fires once the announcement is made (or failed); stopping waits for it.
         self.announcement: Deferred[Zeroconf | None] = succeed(None)
 
     def startService(self) -> None:
         super().startService()
+        self.uuid = instance_uuid(self.ctx.options.data_path)
         http = self.parent.getServiceNamed("http") if self.parent is not None else None
         port = http.port.getHost().port if http is not None and http.port is not None else 7125
         self.info = self.service_info(port)
