@@ -82,7 +82,10 @@ def build(options: Options, reactor: Any = None, freeze: bool = False, prepare: 
         prepare_data_folder(options.data_path)
     log_file = None
     if options.log_file is not None:
-        log_file = start_file_logging(options.log_file, options.verbose)
+        try:
+            log_file = start_file_logging(options.log_file, options.verbose)
+        except OSError as error:
+            raise StartupError(f"cannot write the log file {options.log_file}: {error.strerror or error}") from None
     try:
         config = load_config(options.config_file, options.data_path)
         return _compose(ServerContext(reactor, options, config), log_file, freeze)

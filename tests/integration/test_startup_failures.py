@@ -8,7 +8,7 @@ from twisted.trial.unittest import TestCase
 
 from moontwist.database import Store, store_path
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir
-from tests.integration.process import spawn_daemon
+from tests.integration.process import spawn_command, spawn_daemon
 from twisted.internet import reactor
 
 
@@ -47,6 +47,18 @@ class StartupFailureTests(TestCase):
         self.assertEqual(code, 1)
         self.assertIn(f"moontwist: cannot start: cannot open the database in {store_path(data)}".encode(), output)
         self.assertIn("cannot open the database", (data / "logs" / "moonraker.log").read_text())
+
+    async def test_log_file_that_cannot_be_written_exits_1(self) -> None:
+        data = short_temp_dir(self)
+        (data / "config").mkdir()
+        (data / "config" / "moonraker.conf").write_text(BASE_CONFIG)
+        (data / "file").write_text("not a folder")
+        process = spawn_command(["-d", str(data), "-l", str(data / "file" / "moonraker.log")], data)
+        self.addCleanup(process.kill)
+        process.listening.addErrback(lambda _: None)
+        self.assertEqual((await process.ended).exitCode, 1)
+        self.assertEqual(process.output.decode(), f"moontwist: cannot write the log file {data}/file/moonraker.log: "
+                                                  "File exists\n")
 
     async def test_unusable_data_folder_exits_1(self) -> None:
         parent = short_temp_dir(self)
