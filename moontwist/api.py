@@ -14,6 +14,7 @@ from typing import Any, Awaitable, Callable, Iterable, Protocol, TypeVar
 
 from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from moontwist.errors import ApiError
 from moontwist.protocols.jsonrpc import INVALID_PARAMS, RpcCall, RpcError
@@ -216,6 +217,8 @@ class Registry:
         self.checks: list[Callable[[Endpoint, Request], None]] = []
         # Called after endpoints come or go (the HTTP side rebuilds its routes).
         self.on_change: list[Callable[[], None]] = []
+        # Told of every call's end: the endpoint, the request, None or the ApiError (metrics).
+        self.observers: list[Callable[[Endpoint, Request, ApiError | None], None]] = []
 
     def add(self, entry: Endpoint) -> None:
         if entry.method in self._by_method:
@@ -266,6 +269,18 @@ class Registry:
         return self.run(entry, request)
 
     def run(self, entry: Endpoint, request: Request) -> "Deferred[Any]":
+        result = self._run(entry, request)
+        if self.observers:
+            result.addBoth(self._observe, entry, request)
+        return result
+
+    def _observe(self, outcome: Any, entry: Endpoint, request: Request) -> Any:
+        error = outcome.value if isinstance(outcome, Failure) and isinstance(outcome.value, ApiError) else None
+        for observer in self.observers:
+            observer(entry, request, error)
+        return outcome
+
+    def _run(self, entry: Endpoint, request: Request) -> "Deferred[Any]":
         try:
             for check in self.checks:
                 check(entry, request)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import sys
+import platform
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from twisted.application.service import IService
 from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
+from moontwist import API_VERSION, __version__
 from moontwist.cli import resolve
 from moontwist.config import ConfigError, load_config
 from moontwist.context import Options, ServerContext
@@ -24,13 +26,18 @@ from moontwist.services.jobs import HistoryService, JobQueueService, JobStateSer
 from moontwist.services.klippy import KlippyService
 from moontwist.services.listener import ListenerService
 from moontwist.services.machine import MachineService, ProcStatsService
+from moontwist.services.metrics import MetricsService
 from moontwist.services.octoprint import OctoPrintCompat
 from moontwist.services.ordered import OrderedMultiService
 from moontwist.services.server import ServerService
+from moontwist.services.server_options import SERVER
+from moontwist.services.systemd import SystemdNotifyService
 from moontwist.services.unixsocket import UnixSocketService
 from moontwist.services.webcams import WebcamService
-from moontwist.logfile import start_file_logging
-from moontwist.ports import ServerEndpoint, tcp_endpoint
+from moontwist.logfile import RollingLogFile, start_file_logging
+from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
+from moontwist.ports import ServerEndpoint, adopted_tcp_endpoint, tcp_endpoint
+from moontwist.systemd import Notifier, socket_family
 from moontwist.tls import TLSConfigError, server_tls_options
 
 log = Logger()
@@ -43,48 +50,62 @@ ANNOUNCEMENTS_URL_VARIABLE = "MOONTWIST_ANNOUNCEMENTS_URL"
 
 
 def prepare_data_folder(data_path: Path) -> None:
-    """Create Moonraker's data folder layout on first start."""
-    for name in DATA_FOLDERS:
-        (data_path / name).mkdir(parents=True, exist_ok=True)
-
-
-class StartupError(Exception):
-    """moontwist cannot start; the message tells the user why (file, line, option)."""
+    """Create Moonraker's data folder layout on first start; StartupError when it cannot be written."""
+    try:
+        for name in DATA_FOLDERS:
+            (data_path / name).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_path):
+            pass
+    except OSError as error:
+        raise StartupError(f"data folder {data_path} is not writable: {error.strerror or error}") from None
 
 
 def makeService(raw_options: Any) -> IService:
     """Build the whole daemon from ``twistd moontwist`` options.
 
-    A start-up error ends the process with its message and exit status 1,
-    not a traceback.
+    A start-up error, while building (config) or starting (a busy port, a
+    locked database), ends the process with one line on stderr and in the log
+    and exit status 1, not a traceback.
     """
     try:
-        return build(resolve(raw_options), freeze=True)
+        root = build(resolve(raw_options), freeze=True)
     except StartupError as error:
-        sys.stderr.write(f"moontwist: {error}\n")
-        raise SystemExit(1) from None
+        report(str(error))
+        raise SystemExit(EXIT_FAILURE) from None
+    exit_when_start_fails(root.ready, root.ctx.reactor)  # type: ignore[attr-defined]
+    return root
 
 
-def build(options: Options, reactor: Any = None, freeze: bool = False) -> OrderedMultiService:
+def build(options: Options, reactor: Any = None, freeze: bool = False, prepare: bool = True) -> OrderedMultiService:
     """The daemon's service tree; ``freeze`` (the real daemon, not the test
     suite's many in one process) hides start-up objects from the garbage
-    collector once everything is up (see services/collector.py)."""
+    collector once everything is up (see services/collector.py). Without
+    ``prepare`` (``moontwist migrate --check``) the data folder is left as it is."""
     if reactor is None:
         from twisted.internet import reactor as default_reactor
 
         reactor = default_reactor
-    prepare_data_folder(options.data_path)
+    if prepare:
+        prepare_data_folder(options.data_path)
     log_file = None
     if options.log_file is not None:
-        log_file = start_file_logging(options.log_file, options.verbose)
+        try:
+            log_file = start_file_logging(options.log_file, options.verbose)
+        except OSError as error:
+            raise StartupError(f"cannot write the log file {options.log_file}: {error.strerror or error}") from None
     try:
         config = load_config(options.config_file, options.data_path)
+        return _compose(ServerContext(reactor, options, config), log_file, freeze)
     except ConfigError as error:
         raise StartupError(f"Configuration error: {error}") from None
-    ctx = ServerContext(reactor, options, config)
+
+
+def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) -> OrderedMultiService:
+    """The services in start order; an option that cannot be read raises ConfigError."""
+    options, config, reactor = ctx.options, ctx.config, ctx.reactor
     ctx.warnings.extend(config.warnings)
-    server = config.section("server")
-    ctx.connections.max_websockets = server.get_int("max_websocket_connections", 50, minval=1)
+    server = SERVER.read(config.section("server"))
+    ctx.connections.max_websockets = server["max_websocket_connections"]
 
     root = OrderedMultiService()
     root.setName("moontwist")
@@ -117,17 +138,30 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
         simulator.setName("simulator")
         simulator.setServiceParent(root)
     add("klippy", klippy)
+    _log_header(ctx, klippy.socket_path)
     add("job_state", JobStateService(ctx))
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     if config.has_section("mqtt"):
         add("mqtt", _mqtt_service(ctx))
+    add("metrics", MetricsService(ctx))
     _add_http_listeners(ctx, root, server)
+    if config.has_section("zeroconf"):
+        # Imported only when configured: it loads the zeroconf package.
+        from moontwist.services.zeroconf.service import ZeroconfService
+
+        add("zeroconf", ZeroconfService(ctx))
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
     collector.setName("collector")
     collector.setServiceParent(root)
+    if options.systemd.notify_socket:
+        systemd = SystemdNotifyService(ctx, Notifier(options.systemd.notify_socket), options.systemd.watchdog_seconds)
+        systemd.setServiceParent(root)
+        root.ready.addCallback(lambda _: systemd.ready())
     ctx.warnings.extend(config.unread_warnings())
+    for warning in ctx.warnings:
+        log.warn("{warning}", warning=warning)
     root.ctx = ctx  # type: ignore[attr-defined]
     return root
 
@@ -142,14 +176,20 @@ def _mqtt_service(ctx: ServerContext) -> IService:
         raise StartupError(f"Configuration error: {error}") from None
 
 
-def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:
-    host = server.get_str("host", "0.0.0.0")
-    port = server.get_int("port", 7125, minval=0, maxval=65535)
-    ssl_port = server.get_int("ssl_port", 7130, minval=0, maxval=65535)
-    prefix = server.get_str("route_prefix", "")
-    server.get_int("max_upload_size", 1024, minval=1)
-    site = build_site(ctx, prefix)
-    ListenerService("http", _tcp(ctx.reactor, host, port), site, "HTTP").setServiceParent(root)
+def _log_header(ctx: ServerContext, klippy_socket: str) -> None:
+    """What an operator reading the log needs first: which build, which files."""
+    options = ctx.options
+    log.info("moontwist {version} (Moonraker API {api}) on Python {python}", version=__version__,
+             api=".".join(map(str, API_VERSION)), python=platform.python_version())
+    log.info("Config file: {config}", config=str(ctx.config.main_file))
+    log.info("Data folder: {data}", data=str(options.data_path))
+    log.info("Klippy socket: {socket}", socket=klippy_socket)
+
+
+def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: dict[str, Any]) -> None:
+    host, port, ssl_port = server["host"], server["port"], server["ssl_port"]
+    site = build_site(ctx, server["route_prefix"] or "")
+    ListenerService("http", _http_endpoint(ctx, host, port), site, "HTTP").setServiceParent(root)
     certificate, key = _tls_files(ctx, server)
     if certificate is None or key is None:
         return
@@ -164,16 +204,24 @@ def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: A
     ListenerService("https", endpoint, site, "HTTPS").setServiceParent(root)
 
 
-def _tls_files(ctx: ServerContext, server: Any) -> tuple[Path | None, Path | None]:
+def _tls_files(ctx: ServerContext, server: dict[str, Any]) -> tuple[Path | None, Path | None]:
     certs = ctx.options.data_path / "certs"
     certificate, key = certs / "moonraker.cert", certs / "moonraker.key"
-    configured_certificate = server.get_str("ssl_certificate_path", None)
-    configured_key = server.get_str("ssl_key_path", None)
+    configured_certificate = server["ssl_certificate_path"]
+    configured_key = server["ssl_key_path"]
     if certificate.exists() and key.exists():
         return certificate, key
     if configured_certificate and configured_key:
         return Path(configured_certificate).expanduser(), Path(configured_key).expanduser()
     return None, None
+
+
+def _http_endpoint(ctx: ServerContext, host: str, port: int) -> ServerEndpoint:
+    """The socket systemd passed us (socket activation), else ``host:port``."""
+    inherited = ctx.options.systemd.listen_fds
+    if inherited:
+        return adopted_tcp_endpoint(ctx.reactor, inherited[0], socket_family(inherited[0]))
+    return _tcp(ctx.reactor, host, port)
 
 
 def _interface(host: str) -> str:

@@ -7,6 +7,7 @@ gets the same bytes.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import random
 from typing import Any, Callable, Iterator, Protocol
@@ -51,6 +52,9 @@ class ConnectionManager:
         self.may_receive: Callable[[ClientConnection], bool] = lambda connection: True
         # Told of every broadcast (method, encoded notification): MQTT republishes them.
         self.observers: list[Callable[[str, bytes], None]] = []
+        # Notifications sent, by method, and the messages they made (one per receiver): /metrics.
+        self.notifications_sent: collections.Counter[str] = collections.Counter()
+        self.notification_messages = 0
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -106,6 +110,8 @@ class ConnectionManager:
 
     def send_to(self, connections: "list[ClientConnection]", method: str, params: list[Any] | None = None) -> None:
         allowed = [connection for connection in connections if self.may_receive(connection)]
+        self.notifications_sent[method] += 1
+        self.notification_messages += len(allowed)
         self.send_payload(jsoncodec.encode(notification(method, params)), allowed)
 
     @staticmethod

@@ -11,6 +11,7 @@ from twisted.application.service import IService
 from moontwist.api import Registry
 from moontwist.connections import ConnectionManager
 from moontwist.events import EventBus
+from moontwist.systemd import SystemdEnvironment
 
 if TYPE_CHECKING:
     from moontwist.config import Config
@@ -27,6 +28,7 @@ class Options:
     verbose: bool = False
     debug: bool = False
     simulate: bool = False
+    systemd: SystemdEnvironment = field(default_factory=SystemdEnvironment)
 
 
 @dataclass

@@ -43,7 +43,8 @@ def open_log(path: Path) -> RollingLogFile:
 @implementer(ILogFilterPredicate)
 class QuietRetries:
     """Drops ClientService's line per reconnect attempt (every few seconds while
-    Klippy is down); the Klippy service logs the state changes that matter."""
+    Klippy is down, with an endpoint's repr); the Klippy service says "Waiting
+    for Klippy at ..." once a minute instead."""
 
     def __call__(self, event: dict[str, Any]) -> PredicateResult:
         if str(event.get("log_format", "")).startswith("Scheduling retry"):
@@ -51,17 +52,17 @@ class QuietRetries:
         return PredicateResult.maybe
 
 
+def log_filters(verbose: bool) -> list[ILogFilterPredicate]:
+    """What every log output drops: debug events unless ``verbose``, reconnect lines always."""
+    return [QuietRetries(), LogLevelFilterPredicate(defaultLogLevel=LogLevel.debug if verbose else LogLevel.info)]
+
+
 def start_file_logging(path: Path, verbose: bool) -> RollingLogFile:
-    """Add an observer writing to ``path``; debug events and retries only when ``verbose``.
+    """Add an observer writing to ``path`` (see ``log_filters``).
 
     Returns the file, so that ``server.logs.rollover`` can roll it.
     """
     log_file = open_log(path)
-    predicates: list[ILogFilterPredicate] = [
-        LogLevelFilterPredicate(defaultLogLevel=LogLevel.debug if verbose else LogLevel.info)
-    ]
-    if not verbose:
-        predicates.insert(0, QuietRetries())
-    observer = FilteringLogObserver(textFileLogObserver(log_file), predicates)
+    observer = FilteringLogObserver(textFileLogObserver(log_file), log_filters(verbose))
     globalLogPublisher.addObserver(observer)
     return log_file

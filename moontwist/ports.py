@@ -20,6 +20,7 @@ The endpoints are the ``listen`` half of Twisted's ``TCP4ServerEndpoint`` and
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from twisted.internet import tcp, unix
@@ -93,3 +94,13 @@ def tcp_endpoint(reactor: Any, port: int, interface: str = "", backlog: int = 50
 def unix_endpoint(reactor: Any, path: str, mode: int = 0o666, backlog: int = 50) -> ServerEndpoint:
     """The Unix socket ``path``, created with file ``mode``."""
     return ServerEndpoint(lambda factory: UNIXPort(path, factory, backlog, mode, reactor))
+
+
+def adopted_tcp_endpoint(reactor: Any, fd: int, family: Any) -> ServerEndpoint:
+    """A TCP socket already listening on ``fd`` (systemd socket activation)."""
+
+    def adopt(factory: IProtocolFactory) -> Any:
+        os.set_blocking(fd, False)
+        return TCPPort._fromListeningDescriptor(reactor, fd, family, factory)
+
+    return ServerEndpoint(adopt)

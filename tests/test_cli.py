@@ -2,7 +2,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from moontwist.cli import MoontwistOptions, resolve
+from moontwist.cli import MoontwistOptions, resolve, strip_installer_prefix
 
 
 def parsed(*argv: str) -> MoontwistOptions:
@@ -51,3 +51,24 @@ class ResolveTests(SynchronousTestCase):
 
     def test_nologfile_flag_disables_the_file_log(self) -> None:
         self.assertIsNone(resolve(parsed("-n"), env={}).log_file)
+
+
+class MoonrakerArgsTests(SynchronousTestCase):
+    """MOONRAKER_ARGS as the installers write it works with twistd moontwist and the moontwist command."""
+
+    def test_twistd_options_accept_both_installer_forms(self) -> None:
+        self.assertEqual(resolve(parsed("-m", "moonraker", "-d", "/srv/pd"), env={}).data_path, Path("/srv/pd"))
+        options = MoontwistOptions()
+        options.parseOptions(["/home/pi/moonraker/moonraker/moonraker.py", "-d", "/srv/pd"])
+        self.assertEqual(resolve(options, env={}).data_path, Path("/srv/pd"))
+
+    def test_twistd_options_refuse_other_arguments(self) -> None:
+        from twisted.python.usage import UsageError
+
+        self.assertRaises(UsageError, parsed, "something.py")
+
+    def test_command_line_skips_the_installer_prefix(self) -> None:
+        for argv in (["-m", "moonraker", "-d", "/x"], ["/opt/moonraker/moonraker/moonraker.py", "-d", "/x"],
+                     ["-d", "/x"]):
+            self.assertEqual(strip_installer_prefix(argv), ["-d", "/x"])
+        self.assertEqual(strip_installer_prefix(["-m", "other"]), ["-m", "other"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from moontwist.config.errors import ConfigError
 from moontwist.config.parser import RawConfig, parse_config
-from moontwist.config.secrets import read_secrets
+from moontwist.config.secrets import SECRETS, read_secrets
 from moontwist.config.section import ReadState, Section
 
 REQUIRED_SECTION = "server"
@@ -42,17 +42,19 @@ class Config:
     def unread_warnings(self) -> list[str]:
         """Warnings about how the file was read, for once every service has read its options.
 
-        Deprecated and moved options that were read come first, then sections no
-        one opened and options no one read (skipped in sections that failed).
+        Deprecated and moved options that were read come first, then one line per
+        component whose sections no one opened (``[timelapse]: moontwist has no
+        timelapse component``; a section's component is its first word, as in
+        Moonraker), and options no one read (skipped in sections that failed).
         """
         state = self._state
         warnings = list(state.read_warnings)
         for name in state.raw.section_names():
             if name not in state.parsed:
-                warnings.append(
-                    f"Unparsed config section [{name}] detected.  This may be the result of a component "
-                    "that failed to load.  In the future this will result in a startup error."
-                )
+                component = name.split()[0]
+                missing = f"[{component}]: moontwist has no {component} component"
+                if missing not in warnings:
+                    warnings.append(missing)
                 continue
             if name in state.errored:
                 continue
@@ -101,7 +103,7 @@ def load_config(path: Path, data_path: Path) -> Config:
         warnings.append(f"Configuration file '{main_file}' not found; running with default settings")
     state = ReadState(raw, data_path)
     Section(REQUIRED_SECTION, state)
-    legacy_path = Section("secrets", state).get_str("secrets_path", None, deprecate=True)
+    legacy_path = SECRETS.read(Section("secrets", state))["secrets_path"]
     state.secrets, secrets_warnings = read_secrets(data_path, legacy_path)
     warnings.extend(secrets_warnings)
     return Config(state, main_file, warnings)

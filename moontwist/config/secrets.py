@@ -7,7 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from moontwist.config.options import Option, SectionOptions
+
 SECRETS_FILE = "moonraker.secrets"
+
+SECRETS = SectionOptions(
+    "secrets",
+    "Credentials for templates (`{secrets.mqtt.password}`) come from `<data>/moonraker.secrets`.",
+    (
+        Option("secrets_path", "str", None, "Deprecated: secrets file used when `<data>/moonraker.secrets` "
+               "is missing.", deprecated=True),
+    ),
+)
 
 
 def read_secrets(data_path: Path, legacy_path: str | None = None) -> tuple[dict[str, Any], list[str]]:

@@ -182,7 +182,10 @@ class Section:
         return self._read(option, default, lambda text: render(text, context), show_source=True, deprecate=deprecate)
 
     def get_path(self, option: str, default: _T | Missing = MISSING, *, deprecate: bool = False) -> Path | _T:
-        """A template with ``{data_path}`` as well, then ``~``-expanded and resolved."""
+        """A template with ``{data_path}`` as well, then ``~``-expanded and resolved.
+
+        A ``str`` default is read as if it were written (``{data_path}/comms/klippy.sock``).
+        """
         context = {"secrets": self._state.secrets, "data_path": str(self._state.data_path)}
 
         def parse(text: str) -> Path:
@@ -191,7 +194,7 @@ class Section:
             except RuntimeError as error:
                 raise ValueError(str(error)) from error
 
-        return self._read(option, default, parse, show_source=True, deprecate=deprecate)
+        return self._read(option, default, parse, show_source=True, deprecate=deprecate, parse_default=True)
 
     def _source(self) -> str:
         """The section options come from: [server] stands in for an absent core section."""
@@ -207,6 +210,7 @@ class Section:
         *,
         show_source: bool = False,
         deprecate: bool = False,
+        parse_default: bool = False,
     ) -> _V | _T:
         option = option.lower()
         state = self._state
@@ -219,6 +223,8 @@ class Section:
                     raise ConfigError(f"No option '{option}' in section: '{source}'")
                 raise ConfigError(f"No section: '{source}'")
             self._record(self.name, option, default)
+            if parse_default and isinstance(default, str):
+                return parse(default)
             return default
         try:
             value = parse(text)

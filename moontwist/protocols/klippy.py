@@ -79,8 +79,9 @@ class KlippyProtocol(ETXProtocol):
         self._listener = listener
         self._timeout = timeout
         self._ids: Iterator[int] = itertools.count(1)
-        self._pending: dict[int, tuple[Deferred[Any], IDelayedCall]] = {}
+        self._pending: dict[int, tuple[Deferred[Any], IDelayedCall, float]] = {}
         self._lost = False
+        self.round_trip: float | None = None  # seconds from request to answer, the last one
 
     def connectionMade(self) -> None:
         self._listener.klippy_connected(self)
@@ -97,7 +98,7 @@ class KlippyProtocol(ETXProtocol):
             return fail(error)
         deferred: Deferred[Any] = Deferred(lambda _: self._forget(request_id))
         timer = self._clock.callLater(self._timeout if timeout is None else timeout, self._expire, request_id)
-        self._pending[request_id] = (deferred, timer)
+        self._pending[request_id] = (deferred, timer, self._clock.seconds())
         self.sendMessage(message)
         return deferred
 
@@ -143,8 +144,9 @@ class KlippyProtocol(ETXProtocol):
         if entry is None:
             log.debug("Klippy answered unknown request {id}", id=request_id)
             return
-        deferred, timer = entry
+        deferred, timer, sent_at = entry
         timer.cancel()
+        self.round_trip = self._clock.seconds() - sent_at
         if "error" in message:
             error = message["error"]
             text = error.get("message") if isinstance(error, dict) else error
@@ -180,7 +182,7 @@ class KlippyProtocol(ETXProtocol):
         return partial(self._listener.remote_method_called, method, params)
 
     def _expire(self, request_id: int) -> None:
-        deferred, _ = self._pending.pop(request_id)
+        deferred, _, _ = self._pending.pop(request_id)
         deferred.errback(KlippyTimeout())
 
     def _forget(self, request_id: int) -> None:
@@ -191,7 +193,7 @@ class KlippyProtocol(ETXProtocol):
     def connectionLost(self, reason: Failure = Failure(ConnectionError())) -> None:
         self._lost = True
         pending, self._pending = self._pending, {}
-        for deferred, timer in pending.values():
+        for deferred, timer, _ in pending.values():
             timer.cancel()
             deferred.errback(KlippyDisconnected())
         self._listener.klippy_lost(self)

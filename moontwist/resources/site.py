@@ -17,6 +17,7 @@ from moontwist.resources.guard import HttpGuard
 from moontwist.resources.http import HttpApi, client_ip, error_body, write_json
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT
 from moontwist.resources.bridge import BridgeFactory
+from moontwist.resources.metrics import install_metrics_route
 from moontwist.resources.octoprint import install_octoprint_routes
 from moontwist.resources.welcome import install_welcome_route
 from moontwist.resources.websocket import JsonRpcWebsocketFactory
@@ -29,6 +30,8 @@ class ApiSite(Site):
     ``server.info`` request (profile in docs/architecture.md). The line
     never shows a ``?token=`` or ``?access_token=`` value: they are credentials.
     """
+
+    noisy = False  # "Starting factory <ApiSite object at 0x…>": the listener logs where it listens
 
     access_log = False
     # Every request passes it before reaching any resource (see resources/guard.py).
@@ -100,6 +103,7 @@ def build_site(ctx: ServerContext, prefix: str = "") -> Site:
     _add_bridge(ctx, api)
     install_octoprint_routes(ctx, api)
     install_welcome_route(ctx, api)
+    install_metrics_route(ctx, api)
     site = ApiSite(api.build(), requestFactory=install_file_routes(ctx, api))
     authorization = ctx.components.get("authorization")
     if authorization is not None:

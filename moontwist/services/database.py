@@ -12,18 +12,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import lmdb
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+from twisted.logger import Logger
 
 from moontwist.api import Request, endpoint
+from moontwist.config.options import Option, SectionOptions
 from moontwist.context import ServerContext
-from moontwist.database import DEFAULT_MAP_SIZE, Namespace, Store, parse_api_key, store_path
+from moontwist.database import DEFAULT_MAP_SIZE, DatabaseLocked, Namespace, Store, parse_api_key, store_path
+from moontwist.database.migration import take_over
 from moontwist.errors import ApiError
 from moontwist.services.database_backups import DatabaseBackups
+from moontwist.startup import StartupError
+
+log = Logger()
 
 # ``webcams`` stays writable: Mainsail writes it directly (theme defaults, reset, restore).
 PROTECTED = ("moonraker", "gcode_metadata", "history", "update_manager", "announcements")
 FORBIDDEN = ("database", "authorized_users", "simplyprint")
+
+DATABASE = SectionOptions(
+    "database",
+    "The lmdb database in `<data>/database`. No options of its own.",
+    (
+        Option("database_path", "str", None, "Deprecated and ignored: the database is in `<data>/database`.",
+               deprecated=True, ignored=True),
+        Option("enable_database_debug", "bool", False, "Deprecated: start with `-g` for `debug.database.*`.",
+               deprecated=True, ignored=True),
+    ),
+)
 
 
 class DatabaseService(Service):
@@ -33,6 +52,7 @@ class DatabaseService(Service):
 
     def __init__(self, ctx: ServerContext, map_size: int = DEFAULT_MAP_SIZE) -> None:
         self.ctx = ctx
+        DATABASE.read(ctx.config.section("database"))
         self.store = Store(store_path(ctx.options.data_path), ctx.reactor, map_size)
         self.protected = set(PROTECTED)
         self.forbidden = set(FORBIDDEN)
@@ -41,9 +61,32 @@ class DatabaseService(Service):
         if ctx.options.debug:
             ctx.registry.register(DatabaseDebugEndpoints(self))
 
-    def startService(self) -> None:
-        self.store.open()
+    def startService(self) -> "Deferred[None]":
+        """Open the store, then take over Moonraker's database if this is the first start."""
+        try:
+            self.store.open()
+        except (DatabaseLocked, lmdb.Error, OSError) as error:
+            raise StartupError(f"cannot open the database in {self.store.path}: {error}") from None
         super().startService()
+        return Deferred.fromCoroutine(self._take_over_moonraker())
+
+    async def _take_over_moonraker(self) -> None:
+        outcome = await take_over(self.store, self.ctx.options.data_path, deferToThread)
+        if outcome is None:
+            return
+        if outcome.declined is not None:
+            log.info("Moonraker's database {source} is not imported: {reason}",
+                     source=str(outcome.source), reason=outcome.declined)
+            return
+        log.info("Imported {records} records of Moonraker's database {source} ({summary}); "
+                 "the file is left as it was", records=outcome.records, source=str(outcome.source),
+                 summary=outcome.summary.describe())
+        for problem in outcome.problems:
+            log.warn("Not imported from Moonraker's database: {problem}", problem=problem)
+        if outcome.problems:
+            self.ctx.warnings.append(
+                f"Moonraker's database {outcome.source} was imported with {len(outcome.problems)} "
+                f"problem(s): {'; '.join(outcome.problems[:5])}")
 
     def stopService(self) -> "Deferred[None]":
         """Commit the queued writes, then close the store."""

@@ -8,6 +8,9 @@ from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IStreamServerEndpoint
 from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from moontwist.startup import StartupError
 
 log = Logger()
 
@@ -32,7 +35,10 @@ class ListenerService(Service):
             log.info("{what} listening on {host}:{port}", what=self.description,
                      host=getattr(host, "host", host), port=getattr(host, "port", ""))
 
-        return self.endpoint.listen(self.factory).addCallback(listening)
+        def cannot_listen(failure: Failure) -> None:
+            raise StartupError(f"{self.description}: {failure.getErrorMessage()}")
+
+        return self.endpoint.listen(self.factory).addCallbacks(listening, cannot_listen)
 
     def stopService(self) -> "Deferred[Any]":
         super().stopService()

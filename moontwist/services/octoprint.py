@@ -13,12 +13,25 @@ from twisted.application.service import Service
 
 from moontwist import MOONRAKER_VERSION
 from moontwist.api import Request, Transport, endpoint
+from moontwist.config.options import Option, SectionOptions
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
 
 SERVER_VERSION = "1.5.0"
 # The fixed axis speeds (mm/min) Moonraker's printer profile reports.
 AXIS_SPEEDS = {"x": 6000.0, "y": 6000.0, "z": 6000.0, "e": 300.0}
+OCTOPRINT_COMPAT = SectionOptions(
+    "octoprint_compat",
+    "OctoPrint's `/api/...` routes for slicers that upload as to OctoPrint (served only when present).",
+    (
+        Option("enable_ufp", "bool", True, "Accept Ultimaker Format Package (`.ufp`) uploads."),
+        Option("flip_h", "bool", False, "Webcam image flipped horizontally, as reported to slicers."),
+        Option("flip_v", "bool", False, "Webcam image flipped vertically, as reported to slicers."),
+        Option("rotate_90", "bool", False, "Webcam image rotated by 90 degrees, as reported to slicers."),
+        Option("stream_url", "str", "/webcam/?action=stream", "Webcam stream URL reported to slicers."),
+        Option("webcam_enabled", "bool", True, "Whether slicers are told a webcam exists."),
+    ),
+)
 PRINT_STATES = {"standby": "Operational", "printing": "Printing", "paused": "Paused", "complete": "Operational"}
 
 
@@ -39,14 +52,14 @@ class OctoPrintCompat(Service):
 
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
-        section = ctx.config.section("octoprint_compat")
-        self.enable_ufp = section.get_bool("enable_ufp", True)
+        options = OCTOPRINT_COMPAT.read(ctx.config.section("octoprint_compat"))
+        self.enable_ufp = options["enable_ufp"]
         self.webcam = {
-            "flipH": section.get_bool("flip_h", False),
-            "flipV": section.get_bool("flip_v", False),
-            "rotate90": section.get_bool("rotate_90", False),
-            "streamUrl": section.get_str("stream_url", "/webcam/?action=stream"),
-            "webcamEnabled": section.get_bool("webcam_enabled", True),
+            "flipH": options["flip_h"],
+            "flipV": options["flip_v"],
+            "rotate90": options["rotate_90"],
+            "streamUrl": options["stream_url"],
+            "webcamEnabled": options["webcam_enabled"],
         }
 
     @property

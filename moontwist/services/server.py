@@ -66,7 +66,7 @@ class ServerService(Service):
     def schedule_restart(self, delay: float) -> None:
         """Stop cleanly after ``delay`` (time to answer), then start again (config is re-read)."""
         reactor = self.ctx.reactor
-        reactor.addSystemEventTrigger("after", "shutdown", _reexec)
+        reactor.addSystemEventTrigger("after", "shutdown", _reexec, self.ctx.options.systemd.environment())
         reactor.callLater(delay, reactor.stop)
 
     @endpoint("server.connection.identify", transports=PERSISTENT, auth_required=False)
@@ -101,6 +101,7 @@ class ServerService(Service):
         return {"websocket_id": request.connection.connection_id}
 
 
-def _reexec() -> None:
-    """Replace this process with a fresh copy of itself (config is re-read)."""
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+def _reexec(systemd: dict[str, str]) -> None:
+    """Replace this process with a fresh copy of itself (config is re-read); systemd's
+    variables go back into its environment: it is still the service's main process."""
+    os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **systemd})

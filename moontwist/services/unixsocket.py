@@ -9,13 +9,18 @@ from typing import Any
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.protocol import Factory
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from moontwist.api import Transport
 from moontwist.connections import RpcSession
 from moontwist.context import ServerContext
 from moontwist.ports import unix_endpoint
 from moontwist.protocols.rpcstream import RpcStreamProtocol
+from moontwist.startup import StartupError
 
+
+log = Logger()
 
 class UnixSession(RpcSession):
     """A Unix-socket client as the broadcaster and services see it."""
@@ -59,12 +64,17 @@ class UnixSocketService(Service):
         factory = Factory.forProtocol(
             lambda: RpcStreamProtocol(UnixSession(ctx.registry, ctx.connections))
         )
+        factory.noisy = False
         endpoint = unix_endpoint(ctx.reactor, str(self.path), mode=0o660)
 
         def listening(port: Any) -> None:
             self._port = port
+            log.info("Unix socket listening on {path}", path=str(self.path))
 
-        return endpoint.listen(factory).addCallback(listening)
+        def cannot_listen(failure: Failure) -> None:
+            raise StartupError(f"Unix socket: {failure.getErrorMessage()}")
+
+        return endpoint.listen(factory).addCallbacks(listening, cannot_listen)
 
     def stopService(self) -> "Deferred[Any]":
         super().stopService()

@@ -6,10 +6,7 @@ from moontwist.config import ConfigError, load_config
 
 from tests.config.files import folder, write
 
-UNPARSED_SECTION = (
-    "Unparsed config section [{}] detected.  This may be the result of a component that failed to load.  "
-    "In the future this will result in a startup error."
-)
+NO_COMPONENT = "[{0}]: moontwist has no {0} component"
 UNPARSED_OPTION = (
     "Unparsed config option '{}' detected in section [{}].  This may be an option no longer available or "
     "could be the result of a module that failed to load.  In the future this will result in a startup error."
@@ -73,8 +70,18 @@ class UnreadWarningTests(SynchronousTestCase):
             [
                 UNPARSED_OPTION.format("enabled: True", "server"),
                 UNPARSED_OPTION.format("enabled: True", "authorization"),
-                UNPARSED_SECTION.format("octoprint_compat"),
+                NO_COMPONENT.format("octoprint_compat"),
             ],
+        )
+
+    def test_sections_of_a_component_we_lack_give_one_warning_naming_it(self) -> None:
+        data = folder(self)
+        text = "[server]\n[timelapse]\noutput_path: ~/tl\n[update_manager]\n[update_manager mainsail]\ntype: web\n"
+        config = load_config(write(data, "moonraker.conf", text), data)
+        config.section("server")
+        self.assertEqual(
+            config.unread_warnings(),
+            [NO_COMPONENT.format("timelapse"), NO_COMPONENT.format("update_manager")],
         )
 
     def test_section_that_failed_to_read_reports_no_unread_options(self) -> None:

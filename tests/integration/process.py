@@ -54,10 +54,21 @@ class DaemonProcess(ProcessProtocol):
 
 
 def spawn_daemon(data_path: Path, *args: str, expect: set[str] = frozenset({"HTTP"})) -> DaemonProcess:
-    process = DaemonProcess(set(expect))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     argv = [str(TWISTD), "--nodaemon", "--pidfile=", "moontwist", "--datapath", str(data_path), *args]
-    reactor.spawnProcess(process, argv[0], argv, env=env, path=str(data_path.parent))
+    return spawn(argv, data_path.parent, expect=expect)
+
+
+def spawn_command(args: list[str], cwd: Path, env: dict[str, str] | None = None,
+                  expect: set[str] = frozenset({"HTTP"})) -> DaemonProcess:
+    """The ``moontwist`` command (``python -m moontwist``, what its entry point runs)."""
+    return spawn([sys.executable, "-m", "moontwist", *args], cwd, env, expect)
+
+
+def spawn(argv: list[str], cwd: Path, env: dict[str, str] | None = None,
+          expect: set[str] = frozenset({"HTTP"})) -> DaemonProcess:
+    process = DaemonProcess(set(expect))
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
+    reactor.spawnProcess(process, argv[0], argv, env=environment, path=str(cwd))
     return process
 
 

@@ -300,7 +300,7 @@ class ServerMethodTests(TestCase):
         code, body = await get_json(self, daemon.http_url + "/server/info")
         warnings = " ".join(body["result"]["warnings"])
         self.assertIn("Unparsed config option 'no_such_option: 1'", warnings)
-        self.assertIn("Unparsed config section [no_such_section]", warnings)
+        self.assertIn("[no_such_section]: moontwist has no no_such_section component", warnings)
 
     async def test_database_round_trip_over_http_and_websocket(self) -> None:
         daemon = await start_daemon(self)

@@ -20,7 +20,7 @@ from tests.integration.process import REPO, TWISTD, spawn_daemon, wait_for
 class PackagingTests(TestCase):
     timeout = 120
 
-    async def test_pip_install_ships_the_twistd_plugin(self) -> None:
+    async def test_pip_install_ships_the_twistd_plugin_and_the_moontwist_command(self) -> None:
         target = short_temp_dir(self)
         out, err, code = await getProcessOutputAndValue(
             sys.executable,
@@ -34,6 +34,10 @@ class PackagingTests(TestCase):
             str(TWISTD), ["--help"], env={"PYTHONPATH": str(target)}, path=str(target))
         self.assertEqual(code, 0, err)
         self.assertIn(b"moontwist", out)
+        out, err, code = await getProcessOutputAndValue(
+            str(target / "bin" / "moontwist"), ["--version"], env={"PYTHONPATH": str(target)}, path=str(target))
+        self.assertEqual(code, 0, err)
+        self.assertTrue(out.startswith(b"moontwist "), out)
 
 
 class TwistdTests(TestCase):

@@ -6,6 +6,7 @@ from twisted.internet.defer import Deferred
 from twisted.trial.unittest import TestCase
 
 from moontwist.api import Request, Transport
+from moontwist.config import load_config
 from moontwist.context import Options, ServerContext
 from moontwist.errors import ApiError
 from moontwist.services.database import DatabaseService
@@ -19,7 +20,7 @@ def make_context(data_path: Path, debug: bool = False) -> ServerContext:
         unix_socket=data_path / "comms" / "moonraker.sock",
         debug=debug,
     )
-    return ServerContext(reactor, options, config=None)  # type: ignore[arg-type]
+    return ServerContext(reactor, options, load_config(options.config_file, data_path))
 
 
 class DatabaseEndpointTests(TestCase):

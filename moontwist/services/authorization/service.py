@@ -28,12 +28,14 @@ from twisted.logger import Logger
 from moontwist.api import Endpoint, Request, Transport
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
+from moontwist.services.server_options import SERVER
 from moontwist.services.authorization import passwords, tokens
 from moontwist.services.authorization.addresses import AddressSet, TrustedClients
 from moontwist.services.authorization.cors import CorsPolicy
 from moontwist.services.authorization.endpoints import AccessEndpoints
 from moontwist.services.authorization.oneshot import OneshotTokens
-from moontwist.services.authorization.ratelimit import DEFAULT_MAX_ATTEMPTS, LoginLimiter
+from moontwist.services.authorization.options import AUTHORIZATION
+from moontwist.services.authorization.ratelimit import LoginLimiter
 from moontwist.services.authorization.users import (
     API_KEY_USER, NAMESPACE, SOURCES, TRUSTED_USER, UserStore, public_view, signing_key,
 )
@@ -67,20 +69,17 @@ class AuthorizationService(Service):
         self.run_blocking = run_blocking or deferToThread
         self.password_cost = password_cost
         self.started_at = self.clock.seconds()
-        section = ctx.config.section("authorization")
+        options = AUTHORIZATION.read(ctx.config.section("authorization"))
         warnings = ctx.warnings
-        self.enable_api_key = section.get_bool("enable_api_key", True)
-        self.force_logins = section.get_bool("force_logins", False)
-        self.refresh_lifetime = section.get_int("login_timeout", 90, minval=1) * 86400.0
-        self.default_source = _source(section.get_str("default_source", "moonraker"), warnings)
-        self.trusted = TrustedClients(
-            AddressSet("trusted_clients", section.get_list("trusted_clients", []), warnings), self.clock)
-        self.proxies = AddressSet("trusted_proxies", section.get_list("trusted_proxies", []), warnings,
-                                  allow_hostnames=False)
-        self.cors = CorsPolicy(section.get_list("cors_domains", []), self.trusted.entries.contains_ip, warnings)
-        self.limiter = LoginLimiter(
-            self.clock, section.get_int("max_login_attempts", DEFAULT_MAX_ATTEMPTS, minval=1))
-        port = ctx.config.section("server").get_int("port", 7125)
+        self.enable_api_key = options["enable_api_key"]
+        self.force_logins = options["force_logins"]
+        self.refresh_lifetime = options["login_timeout"] * 86400.0
+        self.default_source = _source(options["default_source"], warnings)
+        self.trusted = TrustedClients(AddressSet("trusted_clients", options["trusted_clients"], warnings), self.clock)
+        self.proxies = AddressSet("trusted_proxies", options["trusted_proxies"], warnings, allow_hostnames=False)
+        self.cors = CorsPolicy(options["cors_domains"], self.trusted.entries.contains_ip, warnings)
+        self.limiter = LoginLimiter(self.clock, options["max_login_attempts"])
+        port = SERVER.read(ctx.config.section("server"))["port"]
         self.issuer = f"http://{socket.gethostname()}:{port}"
         self.oneshot = OneshotTokens(self.clock)
         self.users: UserStore | None = None

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from moontwist.metadata import extract, unpack_ufp
 from moontwist.errors import ApiError
+from moontwist.progress import Progress
 from moontwist.services.files.paths import inside
 
 log = Logger()
@@ -27,6 +29,8 @@ log = Logger()
 NAMESPACE = "gcode_metadata"
 # Emitted by the file manager when the extraction queue has run dry.
 IDLE_EVENT = "metadata_idle"
+# A scan of at least this many new or changed files reports its progress.
+PROGRESS_FROM = 50
 Metadata = dict[str, Any]
 
 
@@ -110,10 +114,13 @@ def _move_thumbnails(source_folder: Path, target_folder: Path, old_stem: str, ne
 class MetadataStore:
     """Metadata records of the gcodes root and the queue that extracts them."""
 
-    def __init__(self, records: Records, root: Path, run_in_thread: Callable[..., "Deferred[Any]"]) -> None:
+    def __init__(self, records: Records, root: Path, run_in_thread: Callable[..., "Deferred[Any]"],
+                 clock: IReactorTime | None = None) -> None:
         self.records = records
         self.root = root
         self._run = run_in_thread
+        # Times the progress of a scan of many files (log lines, a bar on a terminal).
+        self.clock = clock
         self._queue: deque[str] = deque()
         self._queued: dict[str, list[Deferred[Metadata | None]]] = {}
         self._busy = False
@@ -194,9 +201,14 @@ class MetadataStore:
         pruned.addErrback(lambda failure: log.failure("Pruning metadata of removed files", failure))
 
         def scan_changed(_: Any) -> "Deferred[Any]":
-            return DeferredList([self.scan(item["path"]) for item in files
-                                 if not self.is_current(item["path"], item["size"], item["modified"])],
-                                consumeErrors=True)
+            changed = [item["path"] for item in files
+                       if not self.is_current(item["path"], item["size"], item["modified"])]
+            scans = [self.scan(path) for path in changed]
+            if self.clock is not None and len(changed) >= PROGRESS_FROM:
+                progress = Progress("Metadata of G-code files", len(changed), self.clock)
+                for scan in scans:
+                    scan.addBoth(progress.step)
+            return DeferredList(scans, consumeErrors=True)
 
         return pruned.addCallback(scan_changed)
 

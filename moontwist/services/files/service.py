@@ -29,12 +29,14 @@ from moontwist.services.files.external import ExternalChanges
 from moontwist.services.files.incoming import IncomingFile, remove_stale_uploads
 from moontwist.services.files.metadata import IDLE_EVENT as METADATA_IDLE, NAMESPACE, MemoryRecords, MetadataStore
 from moontwist.services.files.operations import to_api_error
+from moontwist.services.files.options import FILE_MANAGER
 from moontwist.services.files.paths import Location, Root, RootTable
 from moontwist.services.files.printing import PrintGuard
 from moontwist.services.files.tracking import MetadataTracking
 from moontwist.services.files.uploads import UploadEndpoint
 from moontwist.services.files.walk import walk_files
 from moontwist.services.files.watcher import Watcher
+from moontwist.services.server_options import SERVER
 
 log = Logger()
 
@@ -53,14 +55,14 @@ class FileManagerService(Service):
     def __init__(self, ctx: ServerContext, run_in_thread: Callable[..., "Deferred[Any]"] | None = None) -> None:
         self.ctx = ctx
         self.run_in_thread = run_in_thread or self._thread_pool_runner(ctx.reactor)
-        section = ctx.config.section("file_manager")
-        config_writable = section.get_bool("enable_config_write_access", True)
-        self.queue_uploads = section.get_bool("queue_gcode_uploads", False)
-        observer = section.get_str("file_system_observer", "inotify").lower()
-        self.observer_warnings = section.get_bool("enable_observer_warnings", True)
+        options = FILE_MANAGER.read(ctx.config.section("file_manager"))
+        config_writable = options["enable_config_write_access"]
+        self.queue_uploads = options["queue_gcode_uploads"]
+        observer = options["file_system_observer"].lower()
+        self.observer_warnings = options["enable_observer_warnings"]
         if observer not in ("inotify", "none"):
             ctx.warnings.append(f"[file_manager]: invalid file_system_observer '{observer}', using 'none'")
-        self.max_upload_size = ctx.config.section("server").get_int("max_upload_size", 1024, minval=1) * MEGABYTE
+        self.max_upload_size = SERVER.read(ctx.config.section("server"))["max_upload_size"] * MEGABYTE
         self.table = RootTable()
         data_path = ctx.options.data_path
         for name, writable in DATA_ROOTS:
@@ -71,7 +73,8 @@ class FileManagerService(Service):
             self.table.reserve(data_path / file_name, label)
         self.table.reserve(Path(__file__).resolve().parents[2], "moonraker")
         self.announcer = Announcer(ctx.notify, ctx.events.emit, ctx.reactor)
-        self.metadata = MetadataStore(MemoryRecords(), self.table.root("gcodes").path, self.run_in_thread)
+        self.metadata = MetadataStore(MemoryRecords(), self.table.root("gcodes").path, self.run_in_thread,
+                                      ctx.reactor)
         self.metadata.on_idle = lambda: ctx.events.emit(METADATA_IDLE)
         self.guard = PrintGuard(None)
         self.tracking = MetadataTracking(self)
@@ -179,7 +182,7 @@ class FileManagerService(Service):
             removed = await self.blocking(remove_stale_uploads, root.path)
             if removed:
                 log.info("Removed unfinished uploads from {root}: {names}", root=root.name, names=removed)
-        if self.watcher is not None:
+        if self.watcher is not None and self.running:
             self.watcher.start()
             for root in writable:
                 await self.watcher.watch_tree(str(root.path))

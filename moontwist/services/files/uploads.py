@@ -101,6 +101,7 @@ class UploadEndpoint:
             raise
         if new_folder is not None:
             files.announcer.announce("create_dir", describe(new_folder))
+        files.ctx.events.emit("upload_stored", item["size"])
         result: dict[str, Any] = {"item": item, "action": "create_file"}
         scanned = self._scan(final)
         if root.name == "gcodes":

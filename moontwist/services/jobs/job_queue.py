@@ -21,6 +21,7 @@ from moontwist.api import Request, endpoint
 from moontwist.errors import ApiError
 from moontwist.services.jobs.events import JOB_EVENT, JobEvent
 from moontwist.services.jobs.gcode_files import METADATA_NAMESPACE, GcodeFiles
+from moontwist.services.jobs.options import JOB_QUEUE
 from moontwist.services.jobs.queue_records import QueuedJob, QueueRecords, QueueState, new_job_id
 
 if TYPE_CHECKING:
@@ -50,15 +51,15 @@ class JobQueueService(Service):
 
     @classmethod
     def from_config(cls, ctx: "ServerContext") -> "JobQueueService":
-        section = ctx.config.section("job_queue")
+        options = JOB_QUEUE.read(ctx.config.section("job_queue"))
         database = ctx.component("database")
         files = GcodeFiles(ctx.options.data_path / "gcodes", database.namespace(METADATA_NAMESPACE))
         return cls(
             ctx, files, QueueRecords(database.namespace("job_queue")),
-            load_on_startup=section.get_bool("load_on_startup", False),
-            automatic_transition=section.get_bool("automatic_transition", False),
-            transition_delay=section.get_float("job_transition_delay", 0.01, above=0.0),
-            transition_gcode=section.get_str("job_transition_gcode", ""),
+            load_on_startup=options["load_on_startup"],
+            automatic_transition=options["automatic_transition"],
+            transition_delay=options["job_transition_delay"],
+            transition_gcode=options["job_transition_gcode"],
         )
 
     @property

@@ -34,9 +34,12 @@ from moontwist.protocols.klippy import (
 from moontwist.services.klippy import gcode_store, temperature_store
 from moontwist.services.klippy.agent_methods import AgentMethods
 from moontwist.services.klippy.klippy_endpoints import KlippyEndpoints
+from moontwist.services.klippy.options import DATA_STORE
 from moontwist.services.klippy.printer import PrinterApi
 from moontwist.services.klippy.state import Effect, KlippyState, KlippyStateMachine
 from moontwist.services.klippy.subscriptions import Objects, Status, SubscriptionMux, select
+from moontwist.services.klippy.waiting import WaitingNotice
+from moontwist.services.server_options import SERVER
 
 if TYPE_CHECKING:
     from moontwist.connections import ClientConnection
@@ -84,10 +87,17 @@ class KlippyService(MultiService):
         self._mux.set_owner(self, {"webhooks": None})
         self.gcode_store = gcode_store.GcodeStore(ctx.reactor, gcode_store_size)
         self.temperature_store = temperature_store.TemperatureStore(self, temperature_store_size)
+        self._waiting = WaitingNotice(ctx.reactor, socket_path)
+        policy = retry_policy or retry_delay
+
+        def retry(attempt: int) -> float:
+            self._waiting.attempt_failed()
+            return policy(attempt)
+
         self._link = ClientService(
             UNIXClientEndpoint(ctx.reactor, socket_path),
             KlippyClientFactory(ctx.reactor, self, request_timeout),
-            retryPolicy=retry_policy or retry_delay,
+            retryPolicy=retry,
             clock=ctx.reactor,
         )
         self._link.setServiceParent(self)
@@ -103,17 +113,21 @@ class KlippyService(MultiService):
         The socket defaults to ``<data_path>/comms/klippy.sock``, where Klipper
         installs put it today (Moonraker's own default is ``/tmp/klippy_uds``).
         """
-        default = ctx.options.data_path / "comms" / "klippy.sock"
-        socket_path = ctx.config.section("server").get_path("klippy_uds_address", default)
-        store = ctx.config.section("data_store")
+        socket_path = SERVER.read(ctx.config.section("server"))["klippy_uds_address"]
+        store = DATA_STORE.read(ctx.config.section("data_store"))
         return cls(
             ctx,
             str(socket_path),
-            gcode_store_size=store.get_int("gcode_store_size", gcode_store.DEFAULT_SIZE, minval=1),
-            temperature_store_size=store.get_int("temperature_store_size", temperature_store.DEFAULT_SIZE, minval=1),
+            gcode_store_size=store["gcode_store_size"],
+            temperature_store_size=store["temperature_store_size"],
         )
 
     # What other services read.
+
+    @property
+    def round_trip(self) -> float | None:
+        """Seconds Klippy took to answer the last request on this connection."""
+        return self._protocol.round_trip if self._protocol is not None else None
 
     @property
     def connected(self) -> bool:
@@ -249,6 +263,7 @@ class KlippyService(MultiService):
         if not isinstance(info, dict) or not isinstance(info.get("state"), str):
             raise KlippyError("Klippy's info answer has no state")
         log.info("Klippy connection established")
+        self._waiting.connected()
         self._protocol = protocol
         self._announce(self._machine.connection_made())
         Deferred.fromCoroutine(self._initialise(protocol, info["state"]))

@@ -14,6 +14,7 @@ from moontwist.logfile import RollingLogFile
 from moontwist.services.machine.host import HostPaths, read_text
 from moontwist.services.machine.logs import LogRollover
 from moontwist.services.machine.peripherals import PeripheralEndpoints
+from moontwist.services.machine.options import MACHINE
 from moontwist.services.machine.providers import ServiceState, make_provider
 from moontwist.services.machine.sudo import Sudo
 from moontwist.services.machine.system_info import live_info, own_unit, static_info
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 log = Logger()
 
-PROVIDERS = ("none", "systemd_cli", "systemd_dbus", "supervisord_cli")
 ALWAYS_ALLOWED = ("klipper", "moonraker")
 DEFAULT_ALLOWED = ("klipper_mcu", "webcamd", "MoonCord", "KlipperScreen", "moonraker-telegram-bot",
                    "moonraker-obico", "sonar", "crowsnest", "octoeverywhere", "ratos-configurator")
@@ -38,21 +38,12 @@ class MachineService(Service):
                  paths: HostPaths = HostPaths()) -> None:
         self.ctx = ctx
         self.paths = paths
-        section = ctx.config.section("machine")
-        provider = section.get_choice("provider", PROVIDERS, "systemd_dbus")
-        shutdown_action = section.get_choice("shutdown_action", ("halt", "poweroff"), "poweroff",
-                                             force_lowercase=True)
-        password = section.get_template("sudo_password", None)
-        supervisord_config = section.get_str("supervisord_config_path", "")
-        # Moonraker's legacy-install checks; nothing here to validate, read so they are not "unparsed".
-        for option in ("validate_service", "validate_config"):
-            section.get_bool(option, True)
-        section.get_bool("force_validation", False)
-        self.sudo = Sudo(ctx.reactor, ctx.notify, password)
+        options = MACHINE.read(ctx.config.section("machine"))
+        self.sudo = Sudo(ctx.reactor, ctx.notify, options["sudo_password"])
         self.allowed = allowed_services(ctx.options.data_path / ALLOWED_SERVICES_FILE)
-        self.provider_name = provider
-        self.provider = make_provider(provider, ctx.reactor, self.sudo, self.allowed,
-                                      shutdown_action, supervisord_config)
+        self.provider_name = options["provider"]
+        self.provider = make_provider(options["provider"], ctx.reactor, self.sudo, self.allowed,
+                                      options["shutdown_action"], options["supervisord_config_path"])
         self.unit = own_unit(paths) or "moonraker"
         self.static = static_info(paths)
         self._refreshing: set[Deferred[None]] = set()

@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 
 from twisted.internet.defer import maybeDeferred
+from twisted.internet.task import Clock
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.services.files.metadata import MemoryRecords, MetadataStore
@@ -143,3 +145,26 @@ class MetadataStoreTests(SynchronousTestCase):
         threads.run_all()
         self.successResultOf(stopped)
         self.assertEqual(self.records.keys(), ["a.gcode"])
+
+
+class ScanProgressTests(SynchronousTestCase):
+    def test_scan_of_many_files_reports_progress_in_the_log(self) -> None:
+        lines: list[str] = []
+
+        def observer(event: dict) -> None:
+            lines.append(formatEvent(event))
+
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        root = Path(self.mktemp()).resolve()
+        root.mkdir()
+        files = []
+        for number in range(60):
+            path = root / f"part{number}.gcode"
+            path.write_bytes(b"G1 X1\n")
+            files.append({"path": path.name, "size": path.stat().st_size, "modified": path.stat().st_mtime})
+        store = MetadataStore(MemoryRecords(), root, maybeDeferred, Clock())
+        self.successResultOf(store.sync(files))
+        progress = [line for line in lines if line.startswith("Metadata of G-code files")]
+        self.assertEqual(progress, ["Metadata of G-code files: 60 to do",
+                                    "Metadata of G-code files: 60 done in 0.0 s"])

@@ -283,4 +283,4 @@ class FromConfigTests(SynchronousTestCase):
         ctx = make_context(MemoryReactorClock())
         ctx.config = load_config(data / "moonraker.conf", data)
         service = KlippyService.from_config(ctx)
-        self.assertEqual(service.socket_path, str(ctx.options.data_path / "comms" / "klippy.sock"))
+        self.assertEqual(service.socket_path, str(data / "comms" / "klippy.sock"))

@@ -1,0 +1,117 @@
+"""Real Moonraker configs load as Moonraker loads them; server.config shows what Moonraker shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from twisted.trial.unittest import TestCase
+
+from moontwist.services.catalog import TABLES
+from tests.integration.clients import http_client
+from tests.integration.daemon import BASE_CONFIG, start_daemon
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+MOONRAKER_CONFIG = json.loads((FIXTURES / "moonraker-0.11.0" / "server_config.json").read_text())["result"]
+NO_COMPONENT = re.compile(r"\[(\S+)\]: moontwist has no \1 component")
+
+# Values that differ on purpose (each one documented in docs/configuration.md).
+DIFFERENT_ON_PURPOSE = {
+    ("server", "host"), ("server", "port"),  # the test's own listening address
+    ("server", "klippy_uds_address"),  # a path of the data folder each run
+    ("authorization", "max_login_attempts"),  # ours is limited by default
+}
+
+
+def mainsail_os_config() -> str:
+    """MainsailOS's moonraker.conf listening on a free loopback port."""
+    text = (FIXTURES / "mainsailos-moonraker.conf").read_text()
+    return text.replace("host: 0.0.0.0", "host: 127.0.0.1").replace("port: 7125", "port: 0")
+
+
+async def get_result(test: TestCase, url: str) -> dict:
+    response = await http_client(test).get(url)
+    test.assertEqual(response.code, 200)
+    return (await response.json())["result"]
+
+
+class MoonrakerConfigTests(TestCase):
+    timeout = 30
+
+    async def test_mainsail_os_config_loads_without_an_unparsed_warning(self) -> None:
+        daemon = await start_daemon(self, mainsail_os_config())
+        info = await get_result(self, daemon.http_url + "/server/info?raw=true")
+        served = set(info["components"])
+        for warning in info["warnings"]:
+            match = NO_COMPONENT.fullmatch(warning)
+            self.assertIsNotNone(match, f"unexpected warning: {warning}")
+            self.assertNotIn(match[1], served)
+        self.assertIn("[update_manager]: moontwist has no update_manager component", info["warnings"])
+
+    async def test_moonraker_options_of_served_sections_are_accepted_silently(self) -> None:
+        server = "max_upload_size: 1024\nenable_debug_logging: False\nuse_xheaders: True\n"
+        file_manager = (
+            "enable_object_processing: False\nenable_observer_warnings: True\n"
+            "check_klipper_config_path: False\ndefault_metadata_parser_timeout: 30\n"
+            "enable_config_write_access: True\nfile_system_observer: inotify\nqueue_gcode_uploads: False\n"
+        )
+        sections = (
+            "\n[machine]\nprovider: none\nvalidate_service: False\nvalidate_config: False\n"
+            "force_validation: False\nshutdown_action: poweroff\n"
+            "[data_store]\ntemperature_store_size: 600\ngcode_store_size: 500\n"
+            "[job_queue]\nload_on_startup: False\nautomatic_transition: False\n"
+            "job_transition_delay: 0.5\njob_transition_gcode: M117 next\n"
+            "[database]\n[secrets]\n"
+        )
+        config = (
+            mainsail_os_config()
+            .replace("max_upload_size: 1024\n", server, 1)
+            .replace("enable_object_processing: False\n", file_manager, 1)
+        ) + sections
+        daemon = await start_daemon(self, config)
+        info = await get_result(self, daemon.http_url + "/server/info?raw=true")
+        self.assertEqual([w for w in info["warnings"] if "Unparsed" in w], [])
+
+    async def test_server_config_shows_every_option_moonraker_shows_with_its_default(self) -> None:
+        daemon = await start_daemon(self, mainsail_os_config())
+        ours = (await get_result(self, daemon.http_url + "/server/config"))["config"]
+        compared = 0
+        for section, options in MOONRAKER_CONFIG["config"].items():
+            if section not in ours:
+                continue
+            for option, value in options.items():
+                self.assertIn(option, ours[section], f"[{section}] {option} missing from server.config")
+                if (section, option) not in DIFFERENT_ON_PURPOSE:
+                    self.assertEqual(ours[section][option], value, f"[{section}] {option}")
+                compared += 1
+        self.assertGreater(compared, 40)
+        self.assertEqual(
+            set(MOONRAKER_CONFIG["config"]) - set(ours),
+            {"template", "dbus_manager", "klippy_apis", "shell_command", "http_client", "announcements",
+             "webcam", "extensions"} - set(ours),
+        )
+
+    async def test_orig_starts_with_default_and_files_name_the_main_file(self) -> None:
+        daemon = await start_daemon(self, mainsail_os_config())
+        result = await get_result(self, daemon.http_url + "/server/config")
+        self.assertEqual(list(result["orig"])[:2], ["DEFAULT", "server"])
+        self.assertEqual(result["orig"]["DEFAULT"], {})
+        self.assertEqual(result["orig"]["update_manager sonar"]["primary_branch"], "main")
+        self.assertEqual(result["files"][0]["filename"], "moonraker.conf")
+        self.assertIn("update_manager crowsnest", result["files"][0]["sections"])
+
+
+class DeclarationCoverageTests(TestCase):
+    timeout = 30
+
+    async def test_every_option_read_is_declared_and_every_declared_option_is_read(self) -> None:
+        sections = "".join(f"\n[{table.section}]\n" for table in TABLES
+                           if table.section not in ("server", "authorization"))
+        daemon = await start_daemon(self, BASE_CONFIG + sections)
+        parsed = (await get_result(self, daemon.http_url + "/server/config"))["config"]
+        for table in TABLES:
+            declared = {option.name for option in table.options}
+            self.assertEqual(set(parsed[table.section]), declared,
+                             f"[{table.section}]: read options and declared options differ; declare what "
+                             f"the component reads in its SectionOptions table, then run scripts/config-docs")
