@@ -34,6 +34,7 @@ from moontwist.services.server_options import SERVER
 from moontwist.services.systemd import SystemdNotifyService
 from moontwist.services.unixsocket import UnixSocketService
 from moontwist.services.webcams import WebcamService
+from moontwist.instance import instance_uuid
 from moontwist.logfile import RollingLogFile, start_file_logging
 from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
 from moontwist.ports import ServerEndpoint, adopted_tcp_endpoint, tcp_endpoint
@@ -56,6 +57,7 @@ def prepare_data_folder(data_path: Path) -> None:
             (data_path / name).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=data_path):
             pass
+        instance_uuid(data_path)
     except OSError as error:
         raise StartupError(f"data folder {data_path} is not writable: {error.strerror or error}") from None
 

@@ -105,14 +105,16 @@ class ConnectionManager:
         payload = jsoncodec.encode(notification(method, params))
         for observer in list(self.observers):
             observer(method, payload)
-        allowed = [connection for connection in self._connections.values() if self.may_receive(connection)]
-        self.send_payload(payload, allowed)
+        self._send(payload, method, self._connections.values())
 
     def send_to(self, connections: "list[ClientConnection]", method: str, params: list[Any] | None = None) -> None:
+        self._send(jsoncodec.encode(notification(method, params)), method, connections)
+
+    def _send(self, payload: bytes, method: str, connections: Any) -> None:
         allowed = [connection for connection in connections if self.may_receive(connection)]
         self.notifications_sent[method] += 1
         self.notification_messages += len(allowed)
-        self.send_payload(jsoncodec.encode(notification(method, params)), allowed)
+        self.send_payload(payload, allowed)
 
     @staticmethod
     def send_payload(payload: bytes, connections: Any) -> None:

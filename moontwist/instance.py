@@ -15,14 +15,18 @@ from pathlib import Path
 UUID_FILE = ".moonraker.uuid"
 
 
-def instance_uuid(data_path: Path) -> uuid.UUID:
-    """The uuid in the data folder; a new one is written when it is absent or unreadable."""
+def instance_uuid(data_path: Path, create: bool = True) -> uuid.UUID:
+    """The uuid in the data folder; a new one is written when it is absent or
+    unreadable, or only made in memory without ``create`` (a dry run such as
+    ``moontwist migrate --check`` leaves the folder as it is)."""
     path = data_path / UUID_FILE
     try:
         return uuid.UUID(path.read_text().strip())
     except (OSError, ValueError):
         pass
     created = uuid.uuid4()
+    if not create:
+        return created
     handle, temporary = tempfile.mkstemp(prefix=f"{UUID_FILE}.", dir=data_path)
     with os.fdopen(handle, "w") as output:
         output.write(created.hex)

@@ -41,8 +41,10 @@ class MetricsTests(TestCase):
         await websocket.call("server.info")
         unix = await connect_unix(self, daemon.unix_path)
         await unix.call("printer.info")
+        listed = websocket.next_notification("notify_filelist_changed")
         code, _, _ = await post_form(self, daemon.http_url + "/server/files/upload", form({}, "a.gcode", b"G28\n" * 25))
         self.assertEqual(code, 201)
+        await listed
 
         code, body, headers = await self.scrape(daemon.http_url)
         self.assertEqual(code, 200)

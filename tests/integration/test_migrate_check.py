@@ -49,7 +49,7 @@ class MigrateCheckTests(TestCase):
         self.assertEqual(code, 0, output)
         self.assertIn("users: alice; API key: yes; history jobs: 2", output)
         self.assertIn("namespaces authorized_users, database, fluidd, gcode_metadata, history, mainsail", output)
-        self.assertIn("keeps: [server], [file_manager], [authorization], [octoprint_compat], [history], "
+        self.assertIn("keeps: [server], [file_manager], [authorization], [octoprint_compat], [history], [announcements], "
                       "[zeroconf]", output)
         self.assertIn("ignores: [file_manager] check_klipper_config_path", output)
         self.assertIn("loses: [update_manager]: moontwist has no update_manager component", output)

@@ -40,7 +40,8 @@ class WebcamService(Service):
 
     def __init__(self, ctx: "ServerContext", probe: SnapshotProbe | None = None) -> None:
         self.ctx = ctx
-        self.instance = instance_uuid(ctx.options.data_path)
+        # The data folder's preparation writes the file; a dry run leaves it absent.
+        self.instance = instance_uuid(ctx.options.data_path, create=False)
         self.configured: dict[str, Webcam] = {}
         for section_name in ctx.config.sections_with_prefix(SECTION_PREFIX):
             try:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
@@ -20,6 +18,7 @@ from twisted.logger import Logger
 from zeroconf import IPVersion, ServiceInfo, Zeroconf
 
 from moontwist import __version__
+from moontwist.instance import instance_uuid
 from moontwist.services.machine.host import HostPaths
 from moontwist.services.machine.network import network
 from moontwist.services.server_options import SERVER
@@ -31,23 +30,6 @@ if TYPE_CHECKING:
 log = Logger()
 
 SERVICE_TYPE = "_moonraker._tcp.local."
-UUID_FILE = ".moonraker.uuid"
-
-
-def instance_uuid(data_path: Path) -> str:
-    """Moonraker's instance id (``<data>/.moonraker.uuid``), made once if there is none."""
-    path = data_path / UUID_FILE
-    try:
-        text = path.read_text().strip()
-    except OSError:
-        text = ""
-    if len(text) == 32:
-        return text
-    text = uuid.uuid4().hex
-    path.write_text(text)
-    return text
-
-
 class ZeroconfService(Service):
     """Announces the HTTP port once it listens; withdraws the announcement on stop."""
 
@@ -68,7 +50,7 @@ class ZeroconfService(Service):
 
     def startService(self) -> None:
         super().startService()
-        self.uuid = instance_uuid(self.ctx.options.data_path)
+        self.uuid = instance_uuid(self.ctx.options.data_path).hex
         http = self.parent.getServiceNamed("http") if self.parent is not None else None
         port = http.port.getHost().port if http is not None and http.port is not None else 7125
         self.info = self.service_info(port)

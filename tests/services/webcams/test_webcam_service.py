@@ -13,6 +13,7 @@ from twisted.trial.unittest import TestCase
 from moontwist.api import Request, Transport
 from moontwist.errors import ApiError
 from moontwist.services.database import DatabaseService
+from moontwist.instance import instance_uuid
 from moontwist.services.webcams import WebcamService
 from tests.services.machine.helpers import make_ctx
 
@@ -33,6 +34,8 @@ class WebcamFixture(TestCase):
     def setUp(self) -> None:
         self.data_path = Path(self.mktemp()).resolve()
         self.data_path.mkdir(parents=True)
+        # As the daemon's data folder preparation does before any service is built.
+        instance_uuid(self.data_path)
         self.start()
 
     def start(self) -> "Deferred[Any]":
