@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from twisted.application.service import IService
 from twisted.internet.endpoints import SSL4ServerEndpoint
@@ -111,6 +111,11 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("job_state", JobStateService(ctx))
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
+    if config.has_section("spoolman"):
+        # Imported only when configured, as every optional component.
+        from moontwist.services.spoolman import SpoolmanService
+
+        _add_optional(ctx, add, "spoolman", SpoolmanService.from_config)
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
@@ -119,6 +124,20 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     ctx.warnings.extend(config.unread_warnings())
     root.ctx = ctx  # type: ignore[attr-defined]
     return root
+
+
+def _add_optional(ctx: ServerContext, add: Callable[[str, IService], None], name: str,
+                  make: Callable[[ServerContext], IService]) -> None:
+    """An optional component with a configuration error is left out with a
+    warning (and listed in ``failed_components``), as Moonraker does."""
+    try:
+        service = make(ctx)
+    except ConfigError as error:
+        log.error("Unable to load component ({name}): {error}", name=name, error=error)
+        ctx.failed_components.append(name)
+        ctx.warnings.append(f"Unable to load component ({name}): {error}")
+        return
+    add(name, service)
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:
