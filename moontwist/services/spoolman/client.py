@@ -71,9 +71,26 @@ class SpoolmanClient:
         elif body is not None:
             kwargs["data"] = json.dumps(body).encode("utf-8")
             kwargs["headers"] = {"Content-Type": "application/json"}
-        answer: Deferred[Any] = self._http.request(method, self.url(path), reactor=self.reactor,
-                                                   timeout=self.timeout, **kwargs)
-        return answer.addCallback(self._read).addErrback(self._unreachable)
+        answer: Deferred[Any] = self._http.request(method, self.url(path), **kwargs)
+        timed_out: list[bool] = []
+
+        def give_up() -> None:
+            timed_out.append(True)
+            answer.cancel()
+
+        timer = self.reactor.callLater(self.timeout, give_up)
+
+        def unreachable(failure: Failure) -> None:
+            if timed_out:
+                raise SpoolmanUnreachable(f"No answer from Spoolman within {self.timeout:g} s")
+            raise SpoolmanUnreachable(failure.getErrorMessage() or failure.type.__name__)
+
+        def stop_timer(result: Any) -> Any:
+            if timer.active():
+                timer.cancel()
+            return result
+
+        return answer.addCallback(self._read).addBoth(stop_timer).addErrback(unreachable)
 
     def _read(self, response: Any) -> "Deferred[SpoolmanResponse]":
         headers = {name.decode("latin-1"): ",".join(value.decode("latin-1") for value in values)
@@ -81,7 +98,3 @@ class SpoolmanClient:
         reason = response.phrase.decode("latin-1") if response.phrase else ""
         return treq.content(response).addCallback(
             lambda body: SpoolmanResponse(response.code, reason, headers, body))
-
-    def _unreachable(self, failure: Failure) -> None:
-        reason = failure.getErrorMessage() or failure.type.__name__
-        raise SpoolmanUnreachable(reason)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from moontwist.services.spoolman.client import SpoolmanClient, SpoolmanResponse, SpoolmanUnreachable
 from moontwist.services.spoolman.urls import InvalidServerUrl, parse_server
 from tests.services.spoolman.helpers import SYNC_RATE, SpoolmanTestCase
 
@@ -209,3 +211,20 @@ class ServerUrlTests(SynchronousTestCase):
         for value in ("http://", "host:99999", "host:port", "a b:7912", ""):
             self.assertRaises(InvalidServerUrl, parse_server, value)
 
+
+
+class ClientTests(SynchronousTestCase):
+    def test_a_spoolman_that_never_answers_is_unreachable_after_the_timeout(self) -> None:
+        reactor = MemoryReactorClock()
+        client = SpoolmanClient(reactor, "http://127.0.0.1:7912/api", timeout=3)
+        answer = client.request("GET", "/v1/info")
+        self.assertEqual(len(reactor.tcpClients), 1)
+        reactor.advance(3)
+        error = self.failureResultOf(answer, SpoolmanUnreachable).value
+        self.assertEqual(str(error), "No answer from Spoolman within 3 s")
+
+    def test_a_response_message_prefers_spoolmans_own(self) -> None:
+        own = SpoolmanResponse(404, "Not Found", {}, b'{"message": "No spool with ID 4 found."}')
+        self.assertEqual(own.message(), "No spool with ID 4 found.")
+        validation = SpoolmanResponse(422, "Unprocessable Entity", {}, b'{"detail": []}')
+        self.assertEqual(validation.message(), "HTTP 422: Unprocessable Entity")
