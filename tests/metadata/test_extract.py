@@ -38,9 +38,10 @@ class CommonFieldTests(SynchronousTestCase):
         metadata = extract(self.path, "part.gcode")
         self.assertEqual(
             set(metadata),
-            {"size", "modified", "uuid", "slicer", "slicer_version", "filename",
+            {"size", "modified", "uuid", "file_processors", "slicer", "slicer_version", "filename",
              "print_start_time", "job_id"},
         )
+        self.assertEqual(metadata["file_processors"], [])
 
     def test_missing_file_raises(self) -> None:
         self.assertRaises(FileNotFoundError, extract, self.path.with_name("gone.gcode"), "gone")

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
+from moontwist.metadata.objects import ObjectProcessingUnavailable, load_processor_module
 from moontwist.services.files.announcer import Announcer
 from moontwist.services.files.coalesce import Coalescer
 from moontwist.services.files.endpoints import FileEndpoints
@@ -45,6 +46,16 @@ RESERVED_FILES = (("moonraker.secrets", "secrets"), ("moonraker.asvc", "allowed_
 MEGABYTE = 1024 * 1024
 
 
+def _object_processing_available(ctx: ServerContext) -> bool:
+    """Imports the package now, so that uploads find it loaded; warns when it is missing."""
+    try:
+        load_processor_module()
+    except ObjectProcessingUnavailable as error:
+        ctx.warnings.append(f"[file_manager]: {error}")
+        return False
+    return True
+
+
 class FileManagerService(Service):
     """Owns the roots and everything clients do with files."""
 
@@ -58,6 +69,10 @@ class FileManagerService(Service):
         self.queue_uploads = section.get_bool("queue_gcode_uploads", False)
         observer = section.get_str("file_system_observer", "inotify").lower()
         self.observer_warnings = section.get_bool("enable_observer_warnings", True)
+        # Add EXCLUDE_OBJECT definitions to uploaded G-code (preprocess-cancellation).
+        self.object_processing = section.get_bool("enable_object_processing", False)
+        if self.object_processing:
+            self.object_processing = _object_processing_available(ctx)
         if observer not in ("inotify", "none"):
             ctx.warnings.append(f"[file_manager]: invalid file_system_observer '{observer}', using 'none'")
         self.max_upload_size = ctx.config.section("server").get_int("max_upload_size", 1024, minval=1) * MEGABYTE
