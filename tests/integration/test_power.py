@@ -12,7 +12,10 @@ from twisted.trial.unittest import TestCase
 from tests.integration.clients import connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, RunningDaemon, start_daemon
 from tests.integration.process import wait_for
-from tests.services.power.fakes import FakeHomeAssistant, FakeShelly, FakeTasmota, FakeTPLink, SilentDevice
+from tests.services.power.fakes import (
+    FakeHomeAssistant, FakeHomeSeer, FakeHue, FakeLoxone, FakeShelly, FakeSmartThings, FakeTasmota, FakeTPLink,
+    SilentDevice,
+)
 
 
 async def http(daemon: RunningDaemon, test: TestCase, verb: str, path: str) -> tuple[int, Any]:
@@ -66,6 +69,33 @@ class PowerIntegrationTests(TestCase):
         shelly.on = False
         code, body = await http(daemon, self, "GET", "/machine/device_power/status?shelly&tasmota&nope")
         self.assertEqual(body["result"], {"shelly": "off", "tasmota": "on", "nope": "device_not_found"})
+
+    async def test_hub_types_read_and_switch_their_device(self) -> None:
+        homeseer = self.fake(FakeHomeSeer(ref=42))
+        loxone = self.fake(FakeLoxone("Printer"))
+        things = self.fake(FakeSmartThings("pat-token"))
+        lamp = self.fake(FakeHue("bridgekey"))
+        room = self.fake(FakeHue("bridgekey", kind="group", device_id="1"))
+        daemon = await self.start(
+            f"\n[power homeseer]\ntype: homeseer\naddress: {homeseer.address}\ndevice: 42\n"
+            f"\n[power loxone]\ntype: loxonev1\naddress: {loxone.address}\noutput_id: Printer\n"
+            f"\n[power things]\ntype: smartthings\naddress: {things.address}\nprotocol: http\n"
+            "device: d3d1c8e1\ntoken: pat-token\n"
+            f"\n[power lamp]\ntype: hue\naddress: {lamp.address}\nuser: bridgekey\ndevice_id: 3\n"
+            f"\n[power room]\ntype: hue\naddress: {room.address}\nuser: bridgekey\ndevice_id: 1\n"
+            "device_type: group\n")
+        names = ["homeseer", "loxone", "things", "lamp", "room"]
+        client = await connect_websocket(self, daemon.ws_url)
+        answer = await client.call("machine.device_power.status", {name: None for name in names})
+        self.assertEqual(answer["result"], {name: "off" for name in names})
+        answer = await client.call("machine.device_power.on", {name: None for name in names})
+        self.assertEqual(answer["result"], {name: "on" for name in names})
+        self.assertEqual([device.on for device in (homeseer, loxone, things, lamp, room)], [True] * 5)
+        self.assertEqual(homeseer.requests[-1][2]["label"], "On")
+        self.assertEqual(loxone.requests[-1][4]["authorization"], "Basic " + base64.b64encode(b"admin:admin").decode())
+        answer = await client.call("machine.device_power.off", {name: None for name in names})
+        self.assertEqual(answer["result"], {name: "off" for name in names})
+        self.assertEqual([device.on for device in (homeseer, loxone, things, lamp, room)], [False] * 5)
 
     async def test_a_device_that_never_answers_is_an_error_within_its_timeout_and_blocks_no_other(self) -> None:
         silent = self.fake(SilentDevice())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from moontwist.services.power.device import PowerDevice
+from moontwist.services.power.home_hubs import HomeSeer, Hue, Loxonev1, SmartThings
 from moontwist.services.power.http_devices import HomeAssistant, Shelly, Tasmota
 from moontwist.services.power.klipper import KlipperDevice
 from moontwist.services.power.tplink import TPLinkSmartPlug
@@ -15,6 +16,10 @@ DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "shelly": Shelly,
     "homeassistant": HomeAssistant,
     "tplink_smartplug": TPLinkSmartPlug,
+    "homeseer": HomeSeer,
+    "loxonev1": Loxonev1,
+    "smartthings": SmartThings,
+    "hue": Hue,
 }
 
 MOONRAKER_TYPES = frozenset({

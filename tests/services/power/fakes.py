@@ -223,3 +223,81 @@ class SilentDevice:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port.getHost().port}"
+
+
+class FakeHomeSeer(FakeHttpDevice):
+    """``/JSON?request=getstatus|controldevicebylabel&ref=N[&label=On]``."""
+
+    def __init__(self, ref: int = 42) -> None:
+        super().__init__()
+        self.ref = ref
+        self.on = False
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if path != "/JSON" or query.get("ref") != str(self.ref):
+            return 404, {}
+        if query.get("request") == "controldevicebylabel":
+            self.on = query.get("label") == "On"
+            return 200, {"Response": "ok"}
+        return 200, {"Name": "HomeSeer Devices", "Devices": [{"ref": self.ref, "status": "On" if self.on else "Off"}]}
+
+
+class FakeLoxone(FakeHttpDevice):
+    """Miniserver v1: ``/jdev/sps/io/<name>[/on|off]`` answering ``{"LL": {"value": "1"}}``."""
+
+    def __init__(self, output: str = "Printer") -> None:
+        super().__init__()
+        self.output = output
+        self.on = False
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")
+        if parts[:4] != ["jdev", "sps", "io", self.output]:
+            return 404, {}
+        if len(parts) == 5:
+            self.on = parts[4] == "on"
+        value = "1" if self.on else "0"
+        return 200, {"LL": {"control": "/".join(parts), "value": value, "Code": "200"}}
+
+
+class FakeSmartThings(FakeHttpDevice):
+    """``/v1/devices/<id>/commands`` and ``.../components/main/capabilities/switch/status``."""
+
+    def __init__(self, token: str, device: str = "d3d1c8e1") -> None:
+        super().__init__()
+        self.token = token
+        self.device = device
+        self.on = False
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if self.requests[-1][4].get("authorization") != f"Bearer {self.token}":
+            return 401, {"error": {"code": "UnauthorizedError"}}
+        if method == "POST" and path == f"/v1/devices/{self.device}/commands":
+            command = json.loads(body)[0]
+            self.on = command["command"] == "on"
+            return 200, {"results": [{"id": "a1b2", "status": "ACCEPTED"}]}
+        if method == "GET" and path == f"/v1/devices/{self.device}/components/main/capabilities/switch/status":
+            return 200, {"switch": {"value": "on" if self.on else "off", "timestamp": "2026-12-02T06:00:00Z"}}
+        return 404, {"error": {"code": "NotFoundError"}}
+
+
+class FakeHue(FakeHttpDevice):
+    """A Hue bridge: ``/api/<key>/lights/<id>`` and ``PUT .../state`` (groups: ``/groups/<id>/action``)."""
+
+    def __init__(self, key: str, kind: str = "light", device_id: str = "3") -> None:
+        super().__init__()
+        self.key = key
+        self.kind = kind
+        self.device_id = device_id
+        self.on = False
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        base = f"/api/{self.key}/{self.kind}s/{self.device_id}"
+        state_key = "action" if self.kind == "group" else "state"
+        if method == "GET" and path == base:
+            state = {"all_on": self.on, "any_on": self.on} if self.kind == "group" else {"on": self.on, "bri": 254}
+            return 200, {"state": state, "name": "Printer lamp"}
+        if method == "PUT" and path == f"{base}/{state_key}":
+            self.on = bool(json.loads(body)["on"])
+            return 200, [{"success": {f"/{self.kind}s/{self.device_id}/{state_key}/on": self.on}}]
+        return 200, [{"error": {"type": 3, "address": path, "description": "resource not available"}}]
