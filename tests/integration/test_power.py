@@ -13,8 +13,8 @@ from tests.integration.clients import connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, RunningDaemon, start_daemon
 from tests.integration.process import wait_for
 from tests.services.power.fakes import (
-    FakeHomeAssistant, FakeHomeSeer, FakeHue, FakeLoxone, FakeShelly, FakeSmartThings, FakeTasmota, FakeTPLink,
-    SilentDevice,
+    FakeHomeAssistant, FakeHomeSeer, FakeHue, FakeLoxone, FakeRelayBoard, FakeShelly, FakeSmartThings, FakeTasmota,
+    FakeTPLink, SilentDevice,
 )
 
 
@@ -96,6 +96,53 @@ class PowerIntegrationTests(TestCase):
         answer = await client.call("machine.device_power.off", {name: None for name in names})
         self.assertEqual(answer["result"], {name: "off" for name in names})
         self.assertEqual([device.on for device in (homeseer, loxone, things, lamp, room)], [False] * 5)
+
+    async def test_http_devices_follow_their_templates(self) -> None:
+        simple = self.fake(FakeRelayBoard())
+        guarded = self.fake(FakeRelayBoard(token="s3cret"))
+
+        def secrets(data_path: Any) -> None:
+            (data_path / "moonraker.secrets").write_text("[relay]\ntoken: s3cret\n")
+
+        url = f"http://{guarded.address}/relay"
+        daemon = await start_daemon(self, BASE_CONFIG + (
+            f"\n[power simple]\ntype: http\non_url: http://{simple.address}/relay?turn=on\n"
+            f"off_url: http://{simple.address}/relay?turn=off\nstatus_url: http://{simple.address}/relay\n"
+            "response_template: {% set resp = http_request.last_response().json() %}{resp['state']}\n"
+            f"\n[power guarded]\ntype: http\non_url: {url}\noff_url: {url}\nstatus_url: {url}\n"
+            "request_template:\n"
+            "  {% do http_request.add_header('X-Token', secrets.relay.token) %}\n"
+            "  {% if command in ['on', 'off'] %}\n"
+            "    {% do http_request.set_method('POST') %}\n"
+            "    {% do http_request.set_body({'state': command}) %}\n"
+            "  {% endif %}\n"
+            "  {% do async_sleep(0.01) %}\n"
+            "  {% do http_request.send() %}\n"
+            "response_template:\n"
+            "  {http_request.last_response().json()['state']}\n"), prepare=secrets)
+        power = daemon.ctx.component("power")
+        await wait_for(lambda: all(device.state != "init" for device in power.devices.values()), timeout=20)
+        client = await connect_websocket(self, daemon.ws_url)
+        answer = await client.call("machine.device_power.status", {"simple": None, "guarded": None})
+        self.assertEqual(answer["result"], {"simple": "off", "guarded": "off"})
+        answer = await client.call("machine.device_power.on", {"simple": None, "guarded": None})
+        self.assertEqual(answer["result"], {"simple": "on", "guarded": "on"})
+        self.assertEqual((simple.on, guarded.on), (True, True))
+        self.assertEqual((guarded.requests[-1][0], guarded.requests[-1][3]), ("POST", b'{"state":"on"}'))
+        answer = await client.call("machine.device_power.post_device", {"device": "guarded", "action": "toggle"})
+        self.assertEqual((answer["result"], guarded.on), ({"guarded": "off"}, False))
+        guarded.token = "rotated"
+        answer = await client.call("machine.device_power.get_device", {"device": "guarded"})
+        self.assertEqual(answer["result"], {"guarded": "error"})
+
+    async def test_an_http_device_with_a_broken_template_is_left_out(self) -> None:
+        daemon = await start_daemon(self, BASE_CONFIG + (
+            "\n[power bad]\ntype: http\non_url: http://x/on\noff_url: http://x/off\nstatus_url: http://x/\n"
+            "response_template: {% if %}\n"))
+        self.assertEqual(daemon.ctx.component("power").devices, {})
+        [warning] = [w for w in daemon.ctx.warnings if "power bad" in w]
+        self.assertTrue(warning.startswith("Failed to load power device [power bad]\nSection [power bad]: template error:"),
+                        warning)
 
     async def test_a_device_that_never_answers_is_an_error_within_its_timeout_and_blocks_no_other(self) -> None:
         silent = self.fake(SilentDevice())

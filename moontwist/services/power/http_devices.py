@@ -7,6 +7,7 @@ the device's ``timeout`` (see reachable.py).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -21,6 +22,40 @@ from moontwist.services.power.reachable import DeviceUnreachable, ReachableDevic
 if TYPE_CHECKING:
     from moontwist.config import Section
     from moontwist.services.power.service import PowerService
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    url: str
+    code: int
+    headers: dict[str, str]
+    content: bytes
+
+
+class HttpCaller:
+    """A device's HTTP calls: one connection each, bounded by the device's ``timeout``."""
+
+    def __init__(self, device: ReachableDevice) -> None:
+        self.device = device
+        pool = HTTPConnectionPool(device.reactor, persistent=False)
+        self._http = HTTPClient(Agent(device.reactor, pool=pool, connectTimeout=device.timeout))
+
+    async def call(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
+                   auth: tuple[str, str] | None = None) -> HttpAnswer:
+        """Any HTTP answer; DeviceUnreachable when there is none in time."""
+        kwargs: dict[str, Any] = {"headers": headers or {}}
+        if isinstance(body, (dict, list)):
+            kwargs["json"] = body
+        elif isinstance(body, str):
+            kwargs["data"] = body.encode("utf-8")
+        if auth is not None:
+            kwargs["auth"] = auth
+        exchange: Deferred[Any] = self._http.request(method, url, **kwargs).addCallback(
+            lambda response: response.content().addCallback(lambda content: (response, content)))
+        response, content = await self.device.bounded(exchange)
+        found = {name.decode("latin-1"): ",".join(value.decode("latin-1") for value in values)
+                 for name, values in response.headers.getAllRawHeaders()}
+        return HttpAnswer(url, response.code, found, content)
 
 
 class HttpDevice(ReachableDevice):
@@ -44,8 +79,7 @@ class HttpDevice(ReachableDevice):
         elif self.port == -1:
             self.port = 443 if self.protocol.lower() == "https" else 80
         self.basic_auth = False
-        pool = HTTPConnectionPool(self.reactor, persistent=False)
-        self._http = HTTPClient(Agent(self.reactor, pool=pool, connectTimeout=self.timeout))
+        self.http = HttpCaller(self)
 
     @property
     def base_url(self) -> str:
@@ -58,20 +92,14 @@ class HttpDevice(ReachableDevice):
     async def fetch(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
                     want_json: bool = True) -> Any:
         """The decoded JSON answer (or None), within ``timeout``; DeviceUnreachable otherwise."""
-        kwargs: dict[str, Any] = {"headers": headers or {}}
-        if body is not None:
-            kwargs["json"] = body
-        if self.basic_auth and self.user and self.password:
-            kwargs["auth"] = (self.user, self.password)
-        exchange: Deferred[Any] = self._http.request(method, url, **kwargs).addCallback(
-            lambda response: response.content().addCallback(lambda content: (response, content)))
-        response, content = await self.bounded(exchange)
-        if not 200 <= response.code < 300:
-            raise DeviceUnreachable(f"HTTP {response.code}")
+        auth = (self.user, self.password) if self.basic_auth and self.user and self.password else None
+        answer = await self.http.call(method, url, body, headers, auth)
+        if not 200 <= answer.code < 300:
+            raise DeviceUnreachable(f"HTTP {answer.code}")
         if not want_json:
             return None
         try:
-            return json.loads(content)
+            return json.loads(answer.content)
         except ValueError:
             raise DeviceUnreachable("answer is not JSON") from None
 

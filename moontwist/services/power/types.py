@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from moontwist.services.power.device import PowerDevice
 from moontwist.services.power.home_hubs import HomeSeer, Hue, Loxonev1, SmartThings
 from moontwist.services.power.http_devices import HomeAssistant, Shelly, Tasmota
 from moontwist.services.power.klipper import KlipperDevice
 from moontwist.services.power.tplink import TPLinkSmartPlug
+
+if TYPE_CHECKING:
+    from moontwist.config import Section
+    from moontwist.services.power.service import PowerService
+
+
+def generic_http(name: str, section: "Section", power: "PowerService") -> PowerDevice:
+    """The http type imports Jinja2: only when such a device is configured."""
+    from moontwist.services.power.generic_http import GenericHttp
+
+    return GenericHttp(name, section, power)
+
 
 DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "klipper_device": KlipperDevice,
@@ -20,6 +32,7 @@ DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "loxonev1": Loxonev1,
     "smartthings": SmartThings,
     "hue": Hue,
+    "http": generic_http,
 }
 
 MOONRAKER_TYPES = frozenset({

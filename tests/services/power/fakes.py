@@ -301,3 +301,24 @@ class FakeHue(FakeHttpDevice):
             self.on = bool(json.loads(body)["on"])
             return 200, [{"success": {f"/{self.kind}s/{self.device_id}/{state_key}/on": self.on}}]
         return 200, [{"error": {"type": 3, "address": path, "description": "resource not available"}}]
+
+
+class FakeRelayBoard(FakeHttpDevice):
+    """A do-it-yourself relay board: ``GET /relay[?turn=on|off]`` or ``POST /relay {"state": ...}``,
+    answering ``{"state": "on"}``; with ``token`` set, requests need ``X-Token``."""
+
+    def __init__(self, token: str = "") -> None:
+        super().__init__()
+        self.on = False
+        self.token = token
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if self.token and self.requests[-1][4].get("x-token") != self.token:
+            return 403, {"error": "bad token"}
+        if path != "/relay":
+            return 404, {"error": "not found"}
+        if method == "POST":
+            self.on = json.loads(body)["state"] == "on"
+        elif "turn" in query:
+            self.on = query["turn"] == "on"
+        return 200, {"state": "on" if self.on else "off"}
