@@ -9,6 +9,7 @@ from moontwist.services.power.home_hubs import HomeSeer, Hue, Loxonev1, SmartThi
 from moontwist.services.power.http_devices import HomeAssistant, Shelly, Tasmota
 from moontwist.services.power.klipper import KlipperDevice
 from moontwist.services.power.tplink import TPLinkSmartPlug
+from moontwist.services.power.uhubctl import UHubCtl
 
 if TYPE_CHECKING:
     from moontwist.config import Section
@@ -33,6 +34,7 @@ DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "smartthings": SmartThings,
     "hue": Hue,
     "http": generic_http,
+    "uhubctl": UHubCtl,
 }
 
 MOONRAKER_TYPES = frozenset({
