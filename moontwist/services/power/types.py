@@ -23,6 +23,13 @@ def generic_http(name: str, section: "Section", power: "PowerService") -> PowerD
     return GenericHttp(name, section, power)
 
 
+def gpio(name: str, section: "Section", power: "PowerService") -> PowerDevice:
+    """The gpio type imports gpiod: only when such a device is configured."""
+    from moontwist.services.power.gpio import GpioDevice
+
+    return GpioDevice(name, section, power)
+
+
 DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "klipper_device": KlipperDevice,
     "tasmota": Tasmota,
@@ -35,6 +42,7 @@ DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "hue": Hue,
     "http": generic_http,
     "uhubctl": UHubCtl,
+    "gpio": gpio,
 }
 
 MOONRAKER_TYPES = frozenset({

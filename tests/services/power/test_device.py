@@ -172,9 +172,9 @@ class OptionTests(PowerTestCase):
 
 class ConfigTests(PowerTestCase):
     def test_a_type_moontwist_lacks_is_left_out_with_a_warning(self) -> None:
-        self.start(ONE + "\n[power led]\ntype: gpio\npin: gpiochip0/gpio26\n")
+        self.start(ONE + "\n[power led]\ntype: mqtt\ncommand_topic: led/set\nstate_topic: led/state\n")
         self.assertEqual(list(self.power.devices), ["printer"])
-        self.assertIn("Power device [power led]: moontwist has no 'gpio' power devices yet", self.ctx.warnings)
+        self.assertIn("Power device [power led]: moontwist has no 'mqtt' power devices yet", self.ctx.warnings)
         self.assertEqual([w for w in self.ctx.config.unread_warnings() if "led" in w], [])
 
     def test_an_unknown_type_is_a_config_error(self) -> None:
