@@ -79,11 +79,14 @@ class GpioDevice(PowerDevice):
         # The line: [!]gpiochipN/gpioM.
         chip, offset, inverted = parse_pin(section.name, section.get_str("pin"))
         try:
-            self.output = GpioOutput(chip, offset, inverted, bool(self.initial_state))
+            self.output = GpioOutput(chip, offset, inverted, self._line_starts_on())
         except OSError as error:
             raise ConfigError(f"Section [{section.name}], Option pin: cannot use line {offset} of {chip}: "
                               f"{error.strerror or error}") from None
         self._timer_call: Any = None
+
+    def _line_starts_on(self) -> bool:
+        return bool(self.initial_state)
 
     async def initialise(self) -> None:
         async with self.lock:
@@ -107,7 +110,10 @@ class GpioDevice(PowerDevice):
             log.warn("Power device {name}: {error}", name=self.name, error=error)
             raise ApiError(f"Error Toggling Device Power: {self.name}") from None
         self.state = state
-        if state == "on" and self.timer is not None:
+        self._start_timer()
+
+    def _start_timer(self) -> None:
+        if self.state == "on" and self.timer is not None:
             self._timer_call = self.reactor.callLater(self.timer, self.power.set_device_power, self.name, "off")
 
     def _cancel_timer(self) -> None:

@@ -30,6 +30,13 @@ def gpio(name: str, section: "Section", power: "PowerService") -> PowerDevice:
     return GpioDevice(name, section, power)
 
 
+def rf(name: str, section: "Section", power: "PowerService") -> PowerDevice:
+    """The rf type keys a GPIO line: gpiod is imported only when such a device is configured."""
+    from moontwist.services.power.rf import RFDevice
+
+    return RFDevice(name, section, power)
+
+
 DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "klipper_device": KlipperDevice,
     "tasmota": Tasmota,
@@ -43,6 +50,7 @@ DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "http": generic_http,
     "uhubctl": UHubCtl,
     "gpio": gpio,
+    "rf": rf,
 }
 
 MOONRAKER_TYPES = frozenset({
