@@ -59,3 +59,23 @@ class AsyncTemplate:
         except Exception as error:
             raise ApiError(f"Error rendering Jinja2 Template: {error}", 500) from error
         return text.strip()
+
+
+class Template:
+    """A template rendered at once (config values, notifier bodies)."""
+
+    def __init__(self, env: jinja2.Environment, source: str) -> None:
+        self.source = source
+        try:
+            self._template = env.from_string(source)
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateSyntaxError(f"{error.message} (line {error.lineno})") from None
+
+    def render(self, context: Mapping[str, Any] | None = None) -> str:
+        """The stripped text; ApiError 500 when rendering fails (a raise_error keeps its own)."""
+        try:
+            return self._template.render(dict(context or {})).strip()
+        except ApiError:
+            raise
+        except Exception as error:
+            raise ApiError(f"Error rendering Jinja2 Template: {error}", 500) from error
