@@ -12,6 +12,7 @@ import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from moontwist.config import ConfigError
@@ -121,7 +122,7 @@ class GpioDevice(PowerDevice):
             self._timer_call.cancel()
         self._timer_call = None
 
-    def stop(self) -> None:
+    def stop(self) -> "Deferred[Any] | None":
         self._cancel_timer()
         self.output.release()
         return super().stop()

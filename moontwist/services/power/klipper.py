@@ -61,7 +61,7 @@ class KlipperDevice(PowerDevice):
         if self.power.klippy.state == "ready":
             await self._klippy_ready()
 
-    def stop(self) -> None:
+    def stop(self) -> "Deferred[Any] | None":
         events = self.power.ctx.events
         events.off("klippy_ready", self._on_klippy_ready)
         events.off("klippy_disconnected", self._klippy_disconnected)

@@ -84,7 +84,7 @@ class ReachableDevice(PowerDevice):
         self.start_polling()
         return True
 
-    def stop(self) -> None:
+    def stop(self) -> "Deferred[Any] | None":
         if self._retry is not None:
             self._retry.cancel()
         return super().stop()
