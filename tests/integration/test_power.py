@@ -34,7 +34,8 @@ class PowerIntegrationTests(TestCase):
     async def start(self, sections: str) -> RunningDaemon:
         daemon = await start_daemon(self, BASE_CONFIG + sections)
         power = daemon.ctx.component("power")
-        await wait_for(lambda: all(device.state != "init" for device in power.devices.values()), timeout=20)
+        await wait_for(lambda: all(device.state != "init" and not device.lock.locked
+                                   for device in power.devices.values()), timeout=20)
         return daemon
 
     async def test_each_type_reads_and_switches_its_device(self) -> None:
@@ -121,7 +122,8 @@ class PowerIntegrationTests(TestCase):
             "response_template:\n"
             "  {http_request.last_response().json()['state']}\n"), prepare=secrets)
         power = daemon.ctx.component("power")
-        await wait_for(lambda: all(device.state != "init" for device in power.devices.values()), timeout=20)
+        await wait_for(lambda: all(device.state != "init" and not device.lock.locked
+                                   for device in power.devices.values()), timeout=20)
         client = await connect_websocket(self, daemon.ws_url)
         answer = await client.call("machine.device_power.status", {"simple": None, "guarded": None})
         self.assertEqual(answer["result"], {"simple": "off", "guarded": "off"})
