@@ -1,15 +1,8 @@
-"""``gpio``: a host GPIO line driven through libgpiod (the ``gpiod`` package, v2 API).
-
-``pin`` is Moonraker's ``[!]gpiochipN/gpioM`` (``gpioM`` means ``gpiochip0``;
-``!`` inverts). The line is requested once, as an output at the initial
-state, and held until the server stops. ``gpiod`` is an optional extra,
-imported only when such a device is configured.
-"""
+"""``gpio``: a host GPIO line (see moontwist/gpio.py), requested once as an output
+at the initial state and held until the server stops."""
 
 from __future__ import annotations
 
-import re
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
@@ -17,6 +10,7 @@ from twisted.logger import Logger
 
 from moontwist.config import ConfigError
 from moontwist.errors import ApiError
+from moontwist.gpio import GpioOutput, GpioUnavailable, PinError, parse_pin
 from moontwist.services.power.device import PowerDevice
 
 if TYPE_CHECKING:
@@ -24,50 +18,6 @@ if TYPE_CHECKING:
     from moontwist.services.power.service import PowerService
 
 log = Logger()
-
-CONSUMER = "moonraker"
-_PIN = re.compile(r"^(?P<invert>!)?(?:(?P<chip>gpiochip\d+)/)?gpio(?P<line>\d+)$")
-
-
-def parse_pin(section_name: str, text: str) -> tuple[str, int, bool]:
-    """``(/dev/gpiochipN, line offset, inverted)``."""
-    match = _PIN.match(text.strip())
-    if match is None:
-        raise ConfigError(f"Section [{section_name}], Option pin: {text}: expected [!]gpiochipN/gpioM or gpioM")
-    return f"/dev/{match['chip'] or 'gpiochip0'}", int(match["line"]), match["invert"] is not None
-
-
-def _gpiod() -> ModuleType:
-    try:
-        import gpiod
-    except ImportError:
-        raise ConfigError("gpio power devices need the gpiod package (pip install 'moontwist[gpio]')") from None
-    return gpiod
-
-
-class GpioOutput:
-    """One line requested as an output (ioctl calls: they return at once)."""
-
-    def __init__(self, chip: str, offset: int, inverted: bool, on: bool) -> None:
-        gpiod = _gpiod()
-        self._value = gpiod.line.Value
-        self.offset = offset
-        settings = gpiod.LineSettings(direction=gpiod.line.Direction.OUTPUT, active_low=inverted,
-                                      output_value=self._level(on))
-        self._request: Any = gpiod.request_lines(chip, config={offset: settings}, consumer=CONSUMER)
-
-    def _level(self, on: bool) -> Any:
-        return self._value.ACTIVE if on else self._value.INACTIVE
-
-    def write(self, on: bool) -> None:
-        if self._request is None:
-            raise OSError("the line was released")
-        self._request.set_value(self.offset, self._level(on))
-
-    def release(self) -> None:
-        if self._request is not None:
-            self._request.release()
-            self._request = None
 
 
 class GpioDevice(PowerDevice):
@@ -78,12 +28,12 @@ class GpioDevice(PowerDevice):
         # Seconds after which a device switched on goes off again.
         self.timer: float | None = section.get_float("timer", None, above=0.000001)
         # The line: [!]gpiochipN/gpioM.
-        chip, offset, inverted = parse_pin(section.name, section.get_str("pin"))
         try:
-            self.output = GpioOutput(chip, offset, inverted, self._line_starts_on())
-        except OSError as error:
-            raise ConfigError(f"Section [{section.name}], Option pin: cannot use line {offset} of {chip}: "
-                              f"{error.strerror or error}") from None
+            self.output = GpioOutput(parse_pin(section.get_str("pin")), self._line_starts_on())
+        except PinError as error:
+            raise ConfigError(f"Section [{section.name}], Option pin: {error}") from None
+        except GpioUnavailable as error:
+            raise ConfigError(f"{error}") from None
         self._timer_call: Any = None
 
     def _line_starts_on(self) -> bool:

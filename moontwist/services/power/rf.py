@@ -16,7 +16,8 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
 from moontwist.errors import ApiError
-from moontwist.services.power.gpio import GpioDevice, GpioOutput
+from moontwist.gpio import GpioOutput
+from moontwist.services.power.gpio import GpioDevice
 
 if TYPE_CHECKING:
     from moontwist.config import Section

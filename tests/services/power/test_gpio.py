@@ -8,7 +8,7 @@ import sys
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from moontwist.services.power.gpio import parse_pin
+from moontwist.gpio import Pin, PinError, parse_pin
 from tests.services.power import fake_gpiod
 from tests.services.power.fake_gpiod import SimulatedChip
 from tests.services.power.helpers import PowerTestCase
@@ -64,14 +64,17 @@ class MissingPackageTests(PowerTestCase):
         self.addCleanup(lambda: sys.modules.__setitem__("gpiod", saved) if saved else sys.modules.pop("gpiod", None))
         self.start("[power relay]\ntype: gpio\npin: gpio26\n")
         self.assertEqual(self.power.devices, {})
-        self.assertIn("Failed to load power device [power relay]\ngpio power devices need the gpiod package "
+        self.assertIn("Failed to load power device [power relay]\ngpio needs the gpiod package "
                       "(pip install 'moontwist[gpio]')", self.ctx.warnings)
 
 
 class PinTests(SynchronousTestCase):
     def test_moonrakers_pin_forms(self) -> None:
-        self.assertEqual(parse_pin("power a", "gpio26"), ("/dev/gpiochip0", 26, False))
-        self.assertEqual(parse_pin("power a", "!gpiochip2/gpio3"), ("/dev/gpiochip2", 3, True))
+        self.assertEqual(parse_pin("gpio26"), Pin("/dev/gpiochip0", 26, False, None))
+        self.assertEqual(parse_pin("!gpiochip2/gpio3"), Pin("/dev/gpiochip2", 3, True, None))
+        self.assertEqual(parse_pin("^!gpio3", allow_bias=True), Pin("/dev/gpiochip0", 3, True, "pull_up"))
+        self.assertEqual(parse_pin("~gpiochip1/gpio3", allow_bias=True).bias, "pull_down")
+        self.assertRaises(PinError, parse_pin, "^gpio3")
 
 
 class StandInTests(SynchronousTestCase):
