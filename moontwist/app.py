@@ -128,6 +128,10 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
         from moontwist.services.notifier import NotifierService
 
         _add_optional(ctx, add, "notifier", NotifierService.from_config)
+    if config.sections_with_prefix("button "):
+        from moontwist.services.button import ButtonService
+
+        _add_optional(ctx, add, "button", ButtonService.from_config)
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)

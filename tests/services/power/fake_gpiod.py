@@ -2,16 +2,20 @@
 
 For hosts with neither GPIO hardware nor the kernel's ``gpio-sim`` (this one):
 only what moontwist calls — ``request_lines``, ``LineSettings``, ``line.Value``,
-``line.Direction``, ``LineRequest.set_value``/``release`` — with the kernel's
-rules that matter here: a missing chip is ENOENT, an offset past the chip's
-lines EINVAL, a line held by another request EBUSY, ``active_low`` inverts the
-physical level. ``test_gpio`` checks these names and signatures against the
+``line.Direction``, ``line.Edge``, ``line.Bias``, ``EdgeEvent``, and
+``LineRequest.set_value``/``get_value``/``fd``/``read_edge_events``/``release``
+— with the kernel's rules that matter here: a missing chip is ENOENT, an offset
+past the chip's lines EINVAL, a line held by another request EBUSY,
+``active_low`` inverts the physical level (edges too, as uAPI v2 reports them),
+and edge events wake the request's descriptor (a pipe here). Tests drive an
+input with ``SimulatedChip.drive``. ``test_gpio`` checks these names and signatures against the
 installed ``gpiod`` so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import sys
 import types
 from dataclasses import dataclass, field
@@ -30,11 +34,41 @@ class Direction(Enum):
     OUTPUT = 3
 
 
+class Edge(Enum):
+    NONE = 1
+    RISING = 2
+    FALLING = 3
+    BOTH = 4
+
+
+class Bias(Enum):
+    AS_IS = 1
+    UNKNOWN = 2
+    DISABLED = 3
+    PULL_UP = 4
+    PULL_DOWN = 5
+
+
 @dataclass
 class LineSettings:
     direction: Direction = Direction.AS_IS
+    edge_detection: Edge = Edge.NONE
+    bias: Bias = Bias.AS_IS
     active_low: bool = False
     output_value: Value = Value.INACTIVE
+
+
+@dataclass
+class EdgeEvent:
+    class Type(Enum):
+        RISING_EDGE = 1
+        FALLING_EDGE = 2
+
+    event_type: "EdgeEvent.Type"
+    timestamp_ns: int
+    line_offset: int
+    global_seqno: int
+    line_seqno: int
 
 
 @dataclass
@@ -46,6 +80,15 @@ class SimulatedChip:
     """Requested lines and their consumer."""
     history: list[tuple[int, int]] = field(default_factory=list)
     """Every (offset, level) written, in order."""
+    requests: dict[int, "LineRequest"] = field(default_factory=dict)
+
+    def drive(self, offset: int, level: int) -> None:
+        """Something outside drives an input line to ``level`` (a button pressed or let go)."""
+        previous = self.levels.get(offset, 0)
+        self.levels[offset] = level
+        request = self.requests.get(offset)
+        if request is not None and previous != level:
+            request.edge(offset, rising=bool(level))
 
 
 class LineRequest:
@@ -53,6 +96,38 @@ class LineRequest:
         self._chip = chip
         self._settings = settings
         self.released = False
+        self._events: list[EdgeEvent] = []
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        self._seqno = 0
+
+    @property
+    def fd(self) -> int:
+        return self._wake_read
+
+    def edge(self, offset: int, rising: bool) -> None:
+        settings = self._settings[offset]
+        if settings.edge_detection is Edge.NONE:
+            return
+        rising ^= settings.active_low
+        wanted = {Edge.BOTH: True, Edge.RISING: rising, Edge.FALLING: not rising}[settings.edge_detection]
+        if wanted:
+            self._seqno += 1
+            kind = EdgeEvent.Type.RISING_EDGE if rising else EdgeEvent.Type.FALLING_EDGE
+            self._events.append(EdgeEvent(kind, self._seqno * 1000, offset, self._seqno, self._seqno))
+            os.write(self._wake_write, b"e")
+
+    def read_edge_events(self, max_events: int | None = None) -> list[EdgeEvent]:
+        try:
+            os.read(self._wake_read, 4096)
+        except BlockingIOError:
+            pass
+        events, self._events = self._events, []
+        return events
+
+    def get_value(self, line: int) -> Value:
+        level = self._chip.levels.get(line, 0) ^ int(self._settings[line].active_low)
+        return Value.ACTIVE if level else Value.INACTIVE
 
     def set_value(self, line: int, value: Value) -> None:
         if self.released or line not in self._settings:
@@ -64,6 +139,10 @@ class LineRequest:
     def release(self) -> None:
         for line in self._settings:
             self._chip.held.pop(line, None)
+            self._chip.requests.pop(line, None)
+        if not self.released:
+            os.close(self._wake_read)
+            os.close(self._wake_write)
         self.released = True
 
 
@@ -81,13 +160,17 @@ def request_lines(path: str, config: dict[Any, LineSettings | None], consumer: s
             raise OSError(errno.EINVAL, "Invalid argument")
         if offset in chip.held:
             raise OSError(errno.EBUSY, "Device or resource busy")
+    request = LineRequest(chip, settings)
     for offset, setting in settings.items():
         chip.held[offset] = consumer or "?"
+        chip.requests[offset] = request
         if setting.direction is Direction.OUTPUT:
             level = int(setting.output_value is Value.ACTIVE) ^ int(setting.active_low)
             chip.levels[offset] = level
             chip.history.append((offset, level))
-    return LineRequest(chip, settings)
+        elif setting.bias is Bias.PULL_UP:
+            chip.levels.setdefault(offset, 1)
+    return request
 
 
 def install(test: Any, chips: dict[str, SimulatedChip]) -> None:
@@ -96,8 +179,11 @@ def install(test: Any, chips: dict[str, SimulatedChip]) -> None:
     line = types.ModuleType("gpiod.line")
     line.Value = Value  # type: ignore[attr-defined]
     line.Direction = Direction  # type: ignore[attr-defined]
+    line.Edge = Edge  # type: ignore[attr-defined]
+    line.Bias = Bias  # type: ignore[attr-defined]
     module.line = line  # type: ignore[attr-defined]
     module.LineSettings = LineSettings  # type: ignore[attr-defined]
+    module.EdgeEvent = EdgeEvent  # type: ignore[attr-defined]
     module.request_lines = request_lines  # type: ignore[attr-defined]
     saved = {name: sys.modules.get(name) for name in ("gpiod", "gpiod.line")}
     sys.modules["gpiod"], sys.modules["gpiod.line"] = module, line

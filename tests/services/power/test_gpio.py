@@ -82,7 +82,7 @@ class StandInTests(SynchronousTestCase):
 
     def test_names_and_parameters_match_the_installed_gpiod(self) -> None:
         import gpiod
-        from gpiod.line import Direction, Value
+        from gpiod.line import Bias, Direction, Edge, Value
 
         real = inspect.signature(gpiod.request_lines).parameters
         fake = inspect.signature(fake_gpiod.request_lines).parameters
@@ -91,6 +91,12 @@ class StandInTests(SynchronousTestCase):
         self.assertLessEqual({f.name for f in dataclasses.fields(fake_gpiod.LineSettings)}, fields)
         self.assertLessEqual({v.name for v in fake_gpiod.Value}, {v.name for v in Value})
         self.assertLessEqual({d.name for d in fake_gpiod.Direction}, {d.name for d in Direction})
-        for method in ("set_value", "release"):
+        self.assertLessEqual({e.name for e in fake_gpiod.Edge}, {e.name for e in Edge})
+        self.assertLessEqual({b.name for b in fake_gpiod.Bias}, {b.name for b in Bias})
+        self.assertEqual({t.name for t in fake_gpiod.EdgeEvent.Type}, {t.name for t in gpiod.EdgeEvent.Type})
+        self.assertLessEqual({f.name for f in dataclasses.fields(fake_gpiod.EdgeEvent)},
+                             {f.name for f in dataclasses.fields(gpiod.EdgeEvent)})
+        self.assertIsInstance(gpiod.LineRequest.fd, property)
+        for method in ("set_value", "get_value", "read_edge_events", "release"):
             self.assertEqual(list(inspect.signature(getattr(gpiod.LineRequest, method)).parameters),
                              list(inspect.signature(getattr(fake_gpiod.LineRequest, method)).parameters))
