@@ -10,7 +10,7 @@ from tests.integration.clients import connect_websocket
 from tests.integration.daemon import BASE_CONFIG, RunningDaemon, start_daemon
 from tests.integration.process import wait_for
 from tests.services.power.fakes import SilentDevice
-from tests.services.wled.fake_wled import FakeWled
+from tests.services.wled.fake_wled import FakeWled, SerialWled
 
 
 class WledTests(TestCase):
@@ -96,3 +96,28 @@ class WledTests(TestCase):
         answer = await client.call("machine.wled.post_strip", {"strip": "desk", "action": "off"})
         self.assertEqual(answer["error"]["code"], 400)
         self.assertTrue(answer["error"]["message"].startswith("WLED: Error no answer from"), answer)
+
+
+class SerialWledTests(TestCase):
+    timeout = 30
+
+    async def test_a_serial_strip_sends_json_states_and_reads_answers(self) -> None:
+        wled = SerialWled()
+        self.addCleanup(wled.close)
+        daemon = await start_daemon(self, BASE_CONFIG + f"\n[wled shelf]\ntype: serial\nserial: {wled.path}\n"
+                                    "chain_count: 2\ninitial_preset: 4\n")
+        await wait_for(lambda: len(wled.received) == 2)
+        self.assertEqual(wled.received, [{"v": True}, {"on": True, "ps": 4}])
+        client = await connect_websocket(self, daemon.ws_url)
+        answer = await client.call("machine.wled.off", {"shelf": None})
+        self.assertEqual(answer["result"]["shelf"]["status"], "off")
+        await wait_for(lambda: len(wled.received) == 3)
+        self.assertEqual(wled.received[-1], {"on": False})
+        strip = daemon.ctx.component("wled").strips["shelf"]
+        self.assertIsNone(strip.error_state)
+
+    async def test_a_missing_serial_device_is_retried_and_reported(self) -> None:
+        daemon = await start_daemon(self, BASE_CONFIG + "\n[wled shelf]\ntype: serial\nserial: /dev/nonexistent-wled\n")
+        strip = daemon.ctx.component("wled").strips["shelf"]
+        await wait_for(lambda: strip.error_state is not None)
+        self.assertEqual(strip.error_state, "WLED: Error serial port /dev/nonexistent-wled is not open")

@@ -18,6 +18,7 @@ from moontwist.config import ConfigError
 from moontwist.errors import ApiError
 from moontwist.services.wled.endpoints import WledEndpoints
 from moontwist.services.wled.http_strip import HttpStrip
+from moontwist.services.wled.serial_strip import SerialStrip
 from moontwist.services.wled.strip import Strip
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class WledService(Service):
                 if kind == "http":
                     self.strips[name] = HttpStrip(name, section, ctx.reactor)
                 elif kind == "serial":
-                    raise ConfigError("moontwist has no serial WLED strips yet")
+                    self.strips[name] = SerialStrip(name, section, ctx.reactor)
                 else:
                     raise ConfigError(f"Unsupported Strip Type: {kind}")
             except ConfigError as error:
@@ -68,6 +69,8 @@ class WledService(Service):
         super().stopService()
         if self._starting is not None:
             self._starting.cancel()
+        for strip in self.strips.values():
+            strip.stop()
 
     async def _initialise(self) -> None:
         pending = list(self.strips.values())

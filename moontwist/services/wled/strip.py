@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from moontwist.errors import ApiError
@@ -51,8 +50,8 @@ class Strip:
         """Deliver ``state`` (a WLED JSON API state); the strip's answer when ``v`` asks for it."""
         raise NotImplementedError
 
-    def stop(self) -> "Deferred[Any] | None":
-        return None
+    def stop(self) -> None:
+        """Close whatever the strip holds open."""
 
     def info(self) -> dict[str, Any]:
         return {"strip": self.name, "status": self.onoff, "chain_count": self.chain_count, "preset": self.preset,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from twisted.internet import reactor
@@ -67,3 +68,49 @@ class FakeWled:
         else:
             for index, color in enumerate(items):
                 self.leds[index] = color
+
+
+class SerialWled:
+    """WLED on a serial line: the far end of a pseudo-terminal, reading JSON states as WLED does
+    (objects back to back) and answering ``{"v": true}`` with its state on one line."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        self.path = os.ttyname(self.slave)
+        os.set_blocking(self.master, False)
+        self.received: list[dict[str, Any]] = []
+        self.state: dict[str, Any] = {"on": False, "bri": 128, "ps": -1}
+        self.answering = True
+        self._buffer = ""
+        reactor.addReader(self)
+
+    def fileno(self) -> int:
+        return self.master
+
+    def logPrefix(self) -> str:
+        return "SerialWled"
+
+    def doRead(self) -> None:
+        try:
+            self._buffer += os.read(self.master, 65536).decode()
+        except (BlockingIOError, OSError):
+            return
+        decoder = json.JSONDecoder()
+        while self._buffer.strip():
+            try:
+                state, end = decoder.raw_decode(self._buffer.lstrip())
+            except ValueError:
+                return
+            self._buffer = self._buffer.lstrip()[end:]
+            self.received.append(state)
+            self.state.update({k: v for k, v in state.items() if k in ("on", "bri", "ps")})
+            if state.get("v") and self.answering:
+                os.write(self.master, json.dumps({"state": self.state}).encode() + b"\n")
+
+    def connectionLost(self, reason: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        reactor.removeReader(self)
+        os.close(self.master)
+        os.close(self.slave)
