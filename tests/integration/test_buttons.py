@@ -6,7 +6,6 @@ from twisted.trial.unittest import TestCase
 
 from tests.integration.clients import connect_websocket
 from tests.integration.daemon import BASE_CONFIG, start_daemon
-from tests.integration.process import wait_for
 from tests.services.power import fake_gpiod
 from tests.services.power.fake_gpiod import SimulatedChip
 

@@ -89,7 +89,7 @@ class SpoolmanService(MultiService):
         self._stored_pending = self.usage.as_record()
         events = self.ctx.events
         events.on("klippy_ready", self._klippy_ready)
-        events.on("klippy_disconnected", self.usage.stop)
+        events.on("klippy_disconnected", self._klippy_disconnected)
         events.on("status_update", self._status_update)
         self.klippy.subscribe(self, SUBSCRIPTION).addErrback(lambda failure: None)
         if self.klippy.state == "ready":
@@ -100,7 +100,7 @@ class SpoolmanService(MultiService):
     def stopService(self) -> "Deferred[Any]":
         events = self.ctx.events
         events.off("klippy_ready", self._klippy_ready)
-        events.off("klippy_disconnected", self.usage.stop)
+        events.off("klippy_disconnected", self._klippy_disconnected)
         events.off("status_update", self._status_update)
         self.klippy.subscribe(self, {}).addErrback(lambda failure: None)
         if self._reporter.running:
@@ -137,6 +137,9 @@ class SpoolmanService(MultiService):
     def _klippy_ready(self) -> None:
         stats = self.klippy.status.get("print_stats") or {}
         self.usage.start(stats.get("filament_used"))
+
+    def _klippy_disconnected(self) -> None:
+        self.usage.stop()
 
     def _status_update(self, changes: dict[str, Any], eventtime: float) -> None:
         stats = changes.get("print_stats")
