@@ -6,7 +6,7 @@ import os
 import platform
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from twisted.application.service import IService
 from twisted.internet.endpoints import SSL4ServerEndpoint
@@ -144,6 +144,27 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     add("job_state", JobStateService(ctx))
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
+    if config.has_section("spoolman"):
+        # Imported only when configured, as every optional component.
+        from moontwist.services.spoolman import SpoolmanService
+
+        _add_optional(ctx, add, "spoolman", SpoolmanService.from_config)
+    if config.sections_with_prefix("power "):
+        from moontwist.services.power import PowerService
+
+        _add_optional(ctx, add, "power", PowerService.from_config)
+    if config.sections_with_prefix("wled "):
+        from moontwist.services.wled import WledService
+
+        _add_optional(ctx, add, "wled", WledService.from_config)
+    if config.sections_with_prefix("notifier "):
+        from moontwist.services.notifier import NotifierService
+
+        _add_optional(ctx, add, "notifier", NotifierService.from_config)
+    if config.sections_with_prefix("button "):
+        from moontwist.services.button import ButtonService
+
+        _add_optional(ctx, add, "button", ButtonService.from_config)
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     if config.has_section("mqtt"):
         add("mqtt", _mqtt_service(ctx))
@@ -186,6 +207,20 @@ def _log_header(ctx: ServerContext, klippy_socket: str) -> None:
     log.info("Config file: {config}", config=str(ctx.config.main_file))
     log.info("Data folder: {data}", data=str(options.data_path))
     log.info("Klippy socket: {socket}", socket=klippy_socket)
+
+
+def _add_optional(ctx: ServerContext, add: Callable[[str, IService], None], name: str,
+                  make: Callable[[ServerContext], IService]) -> None:
+    """An optional component with a configuration error is left out with a
+    warning (and listed in ``failed_components``), as Moonraker does."""
+    try:
+        service = make(ctx)
+    except ConfigError as error:
+        log.error("Unable to load component ({name}): {error}", name=name, error=error)
+        ctx.failed_components.append(name)
+        ctx.warnings.append(f"Unable to load component ({name}): {error}")
+        return
+    add(name, service)
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: dict[str, Any]) -> None:

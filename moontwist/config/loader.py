@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from moontwist.config.errors import ConfigError
@@ -34,6 +35,11 @@ class Config:
 
     def sections(self) -> list[str]:
         return self._state.raw.section_names()
+
+    @property
+    def secrets(self) -> Mapping[str, Any]:
+        """``moonraker.secrets``, for templates rendered after start-up."""
+        return self._state.secrets
 
     def sections_with_prefix(self, prefix: str) -> list[str]:
         """Sections such as ``[power printer]`` for the prefix ``"power "``."""

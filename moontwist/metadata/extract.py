@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from moontwist.metadata.objects import processors_of
 from moontwist.metadata.reader import read_gcode
 from moontwist.metadata.slicers import identify
 from moontwist.metadata.thumbnails import ufp_thumbnails, write_thumbnails
@@ -25,8 +26,7 @@ def extract(path: Path, relative_name: str) -> dict[str, Any]:
         "size": stat.st_size,
         "modified": stat.st_mtime,
         "uuid": str(uuid.uuid4()),
-        # Names of the processors that rewrote the file (none here).
-        "file_processors": [],
+        "file_processors": processors_of(text.head),
         "slicer": slicer.name,
         "slicer_version": slicer.version,
     }

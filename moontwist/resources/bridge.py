@@ -15,7 +15,8 @@ from twisted.internet.endpoints import UNIXClientEndpoint, connectProtocol
 
 from moontwist.protocols.etx import ETXProtocol
 from moontwist.protocols.flow import SendBudget
-from moontwist.resources.websocket import BoundedWebsocketFactory, cancel_leftover_timers
+from moontwist.protocols.wstimers import cancel_leftover_timers
+from moontwist.resources.websocket import BoundedWebsocketFactory
 
 
 class KlippyLink(ETXProtocol):

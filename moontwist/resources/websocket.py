@@ -14,6 +14,7 @@ from moontwist.connections import ConnectionManager, RpcSession
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT, SendBudget
 from moontwist.protocols.wsframe import server_frame, single_client_message
 from moontwist.protocols.wsmask import create_masker
+from moontwist.protocols.wstimers import ReactorTimer, cancel_leftover_timers
 
 # Autobahn takes its frame masker from this module-level name (the hook its
 # optional wsaccel extension fills); ours XORs in C instead of a Python loop
@@ -134,31 +135,6 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
         if self.session is not None:
             session, self.session = self.session, None
             session.closed()
-
-
-def cancel_leftover_timers(protocol: WebSocketServerProtocol) -> None:
-    """Autobahn leaves the handshake timers running on a dead connection."""
-    for name in ("closeHandshakeTimeoutCall", "openHandshakeTimeoutCall"):
-        call = getattr(protocol, name, None)
-        if call is not None and call.active():
-            call.cancel()
-        setattr(protocol, name, None)
-
-
-class ReactorTimer:
-    """Autobahn's timer interface on plain ``callLater``.
-
-    txaio's batched timer leaves a bucket's delayed call pending after every
-    call in it was cancelled (up to the 10 s handshake timeout), so a stopped
-    server would still hold timers; plain delayed calls cancel for real and
-    come from the reactor we were given.
-    """
-
-    def __init__(self, clock: Any) -> None:
-        self._clock = clock
-
-    def call_later(self, delay: float, function: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._clock.callLater(delay, function, *args, **kwargs)
 
 
 class BoundedWebsocketFactory(WebSocketServerFactory):

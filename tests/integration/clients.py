@@ -14,10 +14,9 @@ from twisted.internet.task import deferLater
 from twisted.web.client import Agent, HTTPConnectionPool
 from treq.client import HTTPClient
 
-from moontwist.resources.websocket import ReactorTimer
-
 from moontwist.protocols import jsoncodec
 from moontwist.protocols.etx import ETXProtocol
+from moontwist.protocols.wstimers import ReactorTimer
 
 _ids = itertools.count(1)
 

@@ -9,7 +9,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.trial.unittest import TestCase
 
-from moontwist.resources.websocket import ReactorTimer
+from moontwist.protocols.wstimers import ReactorTimer
 from tests.integration.clients import connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, RunningDaemon, start_daemon
 from tests.integration.process import wait_for

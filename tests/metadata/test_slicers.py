@@ -272,6 +272,7 @@ class SampleTests(SynchronousTestCase):
         metadata = extract(path, path.name)
         for key in _COMMON:
             metadata.pop(key)
+        self.assertEqual(metadata.pop("file_processors"), [])
         start, end = command_bounds(data)
         expected = dict(EXPECTED[name], gcode_start_byte=start, gcode_end_byte=end)
         self.assertEqual(metadata, expected)

@@ -65,7 +65,7 @@ def copy(source: Path, destination: Path) -> None:
         shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True,
                         ignore=lambda folder, names: [name for name in names if is_internal(name)])
         return
-    with _replacing(destination) as temporary:
+    with replacing(destination) as temporary:
         shutil.copy2(source, temporary)
 
 
@@ -79,7 +79,7 @@ def place(temporary: Path, destination: Path) -> None:
     except OSError as error:
         if error.errno != errno.EXDEV:
             raise
-        with _replacing(destination) as staged:
+        with replacing(destination) as staged:
             shutil.copyfile(temporary, staged)
         os.unlink(temporary)
 
@@ -87,14 +87,14 @@ def place(temporary: Path, destination: Path) -> None:
 def zip_files(members: list[tuple[Path, str]], destination: Path, store_only: bool) -> None:
     """Write ``(path, name in archive)`` members to ``destination``, replacing it whole."""
     method = zipfile.ZIP_STORED if store_only else zipfile.ZIP_DEFLATED
-    with _replacing(destination) as temporary:
+    with replacing(destination) as temporary:
         with zipfile.ZipFile(temporary, "w", compression=method) as archive:
             for path, name in members:
                 archive.write(path, name)
 
 
 @contextmanager
-def _replacing(destination: Path) -> Iterator[Path]:
+def replacing(destination: Path) -> Iterator[Path]:
     """A temp path beside ``destination`` that replaces it when the block succeeds."""
     descriptor, name = tempfile.mkstemp(prefix=f"{INTERNAL_PREFIX}-", suffix=".part", dir=destination.parent)
     os.close(descriptor)

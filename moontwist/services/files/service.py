@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
+from moontwist.metadata.objects import ObjectProcessingUnavailable, load_processor_module
 from moontwist.services.files.announcer import Announcer
 from moontwist.services.files.coalesce import Coalescer
 from moontwist.services.files.endpoints import FileEndpoints
@@ -47,6 +48,16 @@ RESERVED_FILES = (("moonraker.secrets", "secrets"), ("moonraker.asvc", "allowed_
 MEGABYTE = 1024 * 1024
 
 
+def _object_processing_available(ctx: ServerContext) -> bool:
+    """Imports the package now, so that uploads find it loaded; warns when it is missing."""
+    try:
+        load_processor_module()
+    except ObjectProcessingUnavailable as error:
+        ctx.warnings.append(f"[file_manager]: {error}")
+        return False
+    return True
+
+
 class FileManagerService(Service):
     """Owns the roots and everything clients do with files."""
 
@@ -60,6 +71,10 @@ class FileManagerService(Service):
         self.queue_uploads = options["queue_gcode_uploads"]
         observer = options["file_system_observer"].lower()
         self.observer_warnings = options["enable_observer_warnings"]
+        # Add EXCLUDE_OBJECT definitions to uploaded G-code (preprocess-cancellation).
+        self.object_processing = options["enable_object_processing"]
+        if self.object_processing:
+            self.object_processing = _object_processing_available(ctx)
         if observer not in ("inotify", "none"):
             ctx.warnings.append(f"[file_manager]: invalid file_system_observer '{observer}', using 'none'")
         self.max_upload_size = SERVER.read(ctx.config.section("server"))["max_upload_size"] * MEGABYTE

@@ -3,7 +3,9 @@
 The HTTP side streams the body to a temp file (``IncomingFile``) and calls
 ``server.files.upload`` (HTTP only, so authorization checks apply) with the
 form fields and the ``Upload``. A failure leaves no file behind; success
-answers at once, and the notification follows the metadata extraction.
+answers at once, and the notification follows the metadata extraction. With
+``enable_object_processing`` a G-code upload is processed while it is still the
+hidden temp file; a UFP package's G-code right after it is unpacked.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from twisted.logger import Logger
 from moontwist.api import Request, Transport, endpoint
 from moontwist.errors import ApiError
 from moontwist.metadata import UfpError, unpack_ufp
+from moontwist.metadata.objects import process_objects
 from moontwist.services.files import operations
 from moontwist.services.files.incoming import ReceivedFile
 from moontwist.services.files.items import describe
@@ -92,9 +95,13 @@ class UploadEndpoint:
         muted = [str(location.path), str(final.path)] + ([str(new_folder.path)] if new_folder else [])
         release = files.announcer.mute(*muted)
         try:
+            if files.object_processing and root.name == "gcodes" and not is_ufp:
+                await self._process_objects(upload.file.path, final)
             await files.blocking(operations.place, upload.file.path, location.path)
             if is_ufp:
                 await files.blocking(_unpack, location.path)
+                if files.object_processing:
+                    await self._process_objects(final.path, final)
             item = describe(final)
         except BaseException:
             release()
@@ -117,6 +124,17 @@ class UploadEndpoint:
             result["print_queued"] = queued
         self._announce_after(scanned, final, "modify_file" if existed else "create_file", release)
         return result
+
+    async def _process_objects(self, path: Path, location: Location) -> None:
+        """Object processing on a worker thread; a file it cannot process is kept as it came."""
+        try:
+            processed = await self.files.run_in_thread(process_objects, path, operations.replacing)
+        except Exception as error:
+            log.warn("Object processing of {file} failed, file kept as uploaded: {error}",
+                     file=location.display, error=error)
+            return
+        if processed:
+            log.info("Object processing done on {file}", file=location.display)
 
     async def _queue(self, relative: str) -> bool:
         """With ``queue_gcode_uploads``, a print that cannot start now joins the job queue."""

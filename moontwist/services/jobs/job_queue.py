@@ -231,6 +231,7 @@ class JobQueueService(Service):
     def _notify(self, action: str) -> None:
         status = self.status()
         queue = None if action == "state_changed" else status["queued_jobs"]
+        self.ctx.events.emit("job_queue_changed", action, queue)
         self.ctx.notify("notify_job_queue_changed",
                         [{"action": action, "updated_queue": queue, "queue_state": status["queue_state"]}])
 

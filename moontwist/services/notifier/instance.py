@@ -1,0 +1,114 @@
+"""One ``[notifier NAME]``: an Apprise URL, the job events it wants, and its templates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import DeferredLock
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+
+from moontwist.config import ConfigError
+from moontwist.errors import ApiError
+from moontwist.jinja import Template, TemplateSyntaxError, environment
+
+if TYPE_CHECKING:
+    from moontwist.config import Section
+    from moontwist.services.notifier.service import NotifierService
+
+log = Logger()
+
+_URL = re.compile(r"\w+?://")
+_WEB_ATTACHMENT = re.compile(r"https?://")
+
+
+class NotifierInstance:
+    def __init__(self, name: str, section: "Section", service: "NotifierService", apprise: Any) -> None:
+        self.name = name
+        self.service = service
+        env = environment(service.ctx.config.secrets)
+
+        def template(option: str, required: bool = False) -> Template | None:
+            source = section.get_str(option) if required else section.get_str(option, None)
+            if source is None:
+                return None
+            try:
+                return Template(env, source)
+            except TemplateSyntaxError as error:
+                raise ConfigError(f"Section [{section.name}], Option {option}: {error}") from None
+
+        # The Apprise URL (template), e.g. tgram://{secrets.telegram.token}/12345.
+        url_template = template("url", required=True)
+        assert url_template is not None
+        self.url = url_template.render()
+        if _URL.match(self.url) is None:
+            raise ConfigError(f"Invalid url for: {section.name}")
+        # Files or http(s) URLs to attach, one a line (template).
+        self.attach = template("attach")
+        # Title and body (templates; the body defaults to the event's name).
+        self.title = template("title")
+        self.body = template("body")
+        # text, html or markdown.
+        body_format = section.get_str("body_format", "text").upper()
+        if not hasattr(apprise.NotifyFormat, body_format):
+            raise ConfigError(f"Invalid body_format for {section.name}")
+        self.body_format = getattr(apprise.NotifyFormat, body_format)
+        # Job events that notify: started, complete, error, cancelled, paused, resumed, or *.
+        self.events: list[str] = list(section.get_list("events", separator=","))
+        self.apprise = apprise.Apprise()
+        if not self.apprise.add(self.url):
+            raise ConfigError(f"Invalid url for: {section.name}")
+        self._sources = {option: section.get_str(option, None) for option in ("url", "title", "body", "body_format")}
+        self._lock = DeferredLock()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self._sources["url"],
+            "title": self._sources["title"],
+            "body": self._sources["body"],
+            "body_format": self._sources["body_format"],
+            "events": self.events,
+            "attach": self.attach.source if self.attach is not None else None,
+        }
+
+    async def notify(self, event_name: str, event_args: list[Any], message: str = "") -> bool:
+        """Render and send; True when Apprise delivered it. One at a time per notifier."""
+        context = {"event_name": event_name, "event_args": event_args, "event_message": message}
+        title = "" if self.title is None else self.title.render(context)
+        body = event_name if self.body is None else self.body.render(context)
+        attachments = self._attachments(context)
+        async with self._lock:
+            delivered: bool = await deferToThreadPool(
+                self.service.ctx.reactor, self.service.ctx.reactor.getThreadPool(), self.apprise.notify,
+                body.strip(), title.strip(), body_format=self.body_format, attach=attachments or None)
+        if not delivered:
+            log.warn("Notifier {name}: Apprise could not deliver '{event}'", name=self.name, event=event_name)
+        return delivered
+
+    def _attachments(self, context: dict[str, Any]) -> list[str]:
+        if self.attach is None:
+            return []
+        try:
+            rendered = self.attach.render(context)
+        except ApiError:
+            self.service.warn(f"[notifier {self.name}]: The attachment is not valid. The template failed to render.")
+            self.attach = None
+            return []
+        found: list[str] = []
+        for item in filter(None, (line.strip() for line in rendered.splitlines())):
+            if _WEB_ATTACHMENT.match(item):
+                found.append(item)
+                continue
+            path = Path(item).expanduser().resolve()
+            if not path.is_file():
+                self.service.warn(f"[notifier {self.name}]: Invalid attachment detected, file does not exist: "
+                                  f"{path}.")
+            elif not self.service.can_access(path):
+                self.service.warn(f"[notifier {self.name}]: Invalid attachment detected, no read permission for "
+                                  f"the file {path}.")
+            else:
+                found.append(str(path))
+        return found
