@@ -126,8 +126,11 @@ def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: A
     port = server.get_int("port", 7125, minval=0, maxval=65535)
     ssl_port = server.get_int("ssl_port", 7130, minval=0, maxval=65535)
     prefix = server.get_str("route_prefix", "")
+    # MiB, Moonraker's: the largest upload (read by the file manager; recorded here too).
     server.get_int("max_upload_size", 1024, minval=1)
-    site = build_site(ctx, prefix)
+    # MiB, ours: the largest body of any other request (JSON, form); larger is 413 from the headers.
+    max_body = server.get_int("max_request_body_size", 4, minval=1) * 1024 * 1024
+    site = build_site(ctx, prefix, max_body)
     ListenerService("http", _tcp(ctx.reactor, host, port), site, "HTTP").setServiceParent(root)
     certificate, key = _tls_files(ctx, server)
     if certificate is None or key is None:

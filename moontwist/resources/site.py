@@ -13,11 +13,13 @@ from twisted.web.server import Site
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
 from moontwist.resources.files import install_file_routes
+from moontwist.resources.channel import ApiChannel
 from moontwist.resources.guard import HttpGuard
 from moontwist.resources.http import HttpApi, client_ip, error_body, write_json
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT
 from moontwist.resources.bridge import BridgeFactory
 from moontwist.resources.octoprint import install_octoprint_routes
+from moontwist.resources.request import DEFAULT_BODY_LIMIT, BodyGate, request_factory
 from moontwist.resources.websocket import JsonRpcWebsocketFactory
 
 
@@ -29,6 +31,7 @@ class ApiSite(Site):
     never shows a ``?token=`` or ``?access_token=`` value: they are credentials.
     """
 
+    protocol = ApiChannel
     access_log = False
     # Every request passes it before reaching any resource (see resources/guard.py).
     guard: HttpGuard | None = None
@@ -84,8 +87,9 @@ def redact_query(uri: bytes) -> bytes:
     return path + mark + b"&".join(pairs)
 
 
-def build_site(ctx: ServerContext, prefix: str = "") -> Site:
-    """One ``Site`` serving every HTTP route and ``/websocket`` for ``ctx``."""
+def build_site(ctx: ServerContext, prefix: str = "", max_body_size: int = DEFAULT_BODY_LIMIT) -> Site:
+    """One ``Site`` serving every HTTP route and ``/websocket`` for ``ctx``;
+    a body other than an upload's may be ``max_body_size`` bytes."""
     api = HttpApi(ctx.registry, prefix, debug=ctx.options.debug)
     factory = JsonRpcWebsocketFactory(ctx.registry, ctx.connections, ctx.reactor)
 
@@ -98,7 +102,9 @@ def build_site(ctx: ServerContext, prefix: str = "") -> Site:
 
     _add_bridge(ctx, api)
     install_octoprint_routes(ctx, api)
-    site = ApiSite(api.build(), requestFactory=install_file_routes(ctx, api))
+    gate = BodyGate(max_body_size, ctx.reactor)
+    install_file_routes(ctx, api, gate)
+    site = ApiSite(api.build(), requestFactory=request_factory(gate))
     authorization = ctx.components.get("authorization")
     if authorization is not None:
         site.guard = HttpGuard(authorization, ctx.registry, api.prefix)
