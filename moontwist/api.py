@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import math
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Protocol, TypeVar
 
@@ -157,10 +158,14 @@ def _to_float(value: Any) -> float:
     if isinstance(value, bool):
         raise TypeError
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        return float(value.strip())
-    raise TypeError
+        number = float(value)
+    elif isinstance(value, str):
+        number = float(value.strip())
+    else:
+        raise TypeError
+    if not math.isfinite(number):
+        raise ValueError
+    return number
 
 
 def _to_bool(value: Any) -> bool:
