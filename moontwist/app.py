@@ -77,7 +77,12 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     ctx = ServerContext(reactor, options, config)
     ctx.warnings.extend(config.warnings)
     server = config.section("server")
+    # Moonraker's: websockets with a user (logged in, API key, trusted address).
     ctx.connections.max_websockets = server.get_int("max_websocket_connections", 50, minval=1)
+    # Ours: websockets without a user, counted apart so they cannot take the slots above.
+    ctx.connections.max_anonymous_websockets = server.get_int("max_unauthenticated_websockets", 10, minval=1)
+    # Ours: seconds a websocket without a user has to authenticate before it is closed.
+    ctx.connections.identify_timeout = server.get_float("unauthenticated_websocket_timeout", 20.0, minval=1.0)
 
     root = OrderedMultiService()
     root.setName("moontwist")

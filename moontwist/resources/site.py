@@ -95,10 +95,11 @@ def build_site(ctx: ServerContext, prefix: str = "", max_body_size: int = DEFAUL
 
     @api.app.route(api.route_path("/websocket"), branch=False)
     def websocket(request: IRequest) -> Any:
-        if not ctx.connections.has_room_for_websocket():
+        user = getattr(request, "moontwist_user", None)
+        if not ctx.connections.has_room_for_websocket(anonymous=user is None):
             error = ApiError("Maximum number of open websockets reached", 503)
             return write_json(request, 503, error_body(error))
-        return factory.upgrade(getattr(request, "moontwist_user", None), client_ip(request))
+        return factory.upgrade(user, client_ip(request))
 
     _add_bridge(ctx, api)
     install_octoprint_routes(ctx, api)
