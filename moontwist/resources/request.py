@@ -87,6 +87,7 @@ class BoundedRequest(Request):
         self._limit = gate.body_limit
         self._kind = "Request body"
         self._body_size = 0
+        self._body_done = False
         self._linger: Any = None
 
     def gotLength(self, length: int | None) -> None:
@@ -118,6 +119,7 @@ class BoundedRequest(Request):
         transport = self.channel.transport
         self.upload = MultipartUpload(boundary, lambda: open_file(root),
                                       transport.pauseProducing, transport.resumeProducing)
+        self.upload.on_error = self._upload_failed
         self.notifyFinish().addBoth(self._answered)
 
     def _too_large(self, length: int | None) -> ApiError:
@@ -140,10 +142,15 @@ class BoundedRequest(Request):
             self.content.write(data)
             return
         self.upload.feed(data)
-        if self.upload.error is not None:
-            self._refuse(self.upload.error)
+
+    def _upload_failed(self, error: ApiError) -> None:
+        """A broken form or a full disk while the body arrives: answer now. Once the
+        body is in, the route answers (it is waiting for the file)."""
+        if not self._body_done:
+            self._refuse(error)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        self._body_done = True
         if self._refused is not None:
             self._stop_lingering()
             self.finish()
@@ -163,6 +170,8 @@ class BoundedRequest(Request):
 
     def _refuse(self, error: ApiError) -> None:
         """Answer now, before reading the body; then drop the connection."""
+        if self._refused is not None:
+            return
         self._refused = error
         self.content = BytesIO()
         if self.upload is not None:
