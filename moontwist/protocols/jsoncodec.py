@@ -52,6 +52,12 @@ def encode(value: Any) -> bytes:
     return encode_text(value).encode("utf-8", "backslashreplace")
 
 
+def encode_strict(value: Any) -> bytes:
+    """``encode``, but a non-finite number is ValueError, not ``null``: for what we
+    store, where a value silently changed would be a lost write."""
+    return _encoder.encode(value).encode("utf-8", "backslashreplace")
+
+
 def encode_text(value: Any) -> str:
     """Serialise ``value`` to a compact JSON string.
 

@@ -98,3 +98,17 @@ class NonFiniteTests(TestCase):
         status, body = await http_post(daemon, "/server/database/item",
                                        b'{"namespace":"x","key":"k","value":NaN}')
         self.assertEqual((status, body["error"]["message"]), (400, "Invalid number: not finite"))
+
+
+class ArgumentTypeTests(TestCase):
+    timeout = 60
+
+    async def test_wrong_argument_types_are_400_with_the_argument_name(self) -> None:
+        daemon = await start_simulated(self)
+        clients = await json_rpc_clients(self, daemon)
+        for name, client in clients.items():
+            reply = await client.call("server.files.zip", {"items": [1, [2, {}]]})
+            self.assertEqual(reply["error"], {"code": 400, "message": "Unable to convert argument [items] to list "
+                                                                      "of strings: value received: [1, [2, {}]]"}, name)
+            reply = await client.call("server.files.metadata", {"filename": "a" * 5000})
+            self.assertEqual(reply["error"]["code"], 400, name)

@@ -65,3 +65,7 @@ class EncodeNeverFailsTests(SynchronousTestCase):
 
     def test_non_finite_number_is_written_as_null(self) -> None:
         self.assertEqual(jsoncodec.encode({"a": [float("nan"), 1.5, float("inf")]}), b'{"a":[null,1.5,null]}')
+
+    def test_strict_encode_refuses_non_finite_numbers(self) -> None:
+        self.assertRaises(ValueError, jsoncodec.encode_strict, {"a": float("nan")})
+        self.assertEqual(jsoncodec.encode_strict(["\udc80"]), b'["\\udc80"]')
