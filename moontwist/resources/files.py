@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 
@@ -53,7 +54,12 @@ class FileRoutes:
     def _error(self, request: IRequest, error: Exception) -> bytes:
         return self.api.render_error(request, Failure(error))
 
-    async def upload(self, request: IRequest) -> bytes:
+    def upload(self, request: IRequest) -> "Deferred[bytes]":
+        """Store the upload. A client that goes away once its body is in does not
+        cancel it: the file is either stored or removed, never left half-way."""
+        return shielded(Deferred.fromCoroutine(self._upload(request)))
+
+    async def _upload(self, request: IRequest) -> bytes:
         stream = getattr(request, "upload", None)
         try:
             if stream is None:
@@ -95,6 +101,18 @@ class FileRoutes:
         if not path.is_file():
             return write_json(request, 404, error_body(ApiError(f"File {name} does not exist", 404)))
         return serve_file(request, path)
+
+
+def shielded(work: "Deferred[Any]") -> "Deferred[Any]":
+    """A Deferred with ``work``'s result whose cancellation leaves ``work`` running."""
+    outer: Deferred[Any] = Deferred(lambda _: None)
+
+    def forward(result: Any) -> None:
+        if not outer.called:
+            outer.callback(result)
+
+    work.addBoth(forward)
+    return outer
 
 
 def install_file_routes(ctx: ServerContext, api: HttpApi, gate: BodyGate) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 
+from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
 from tests.integration.daemon import BASE_CONFIG, start_daemon
+from tests.integration.process import wait_for
 from tests.integration.raw_http import send_raw
 
 SERVER = "[server]\nhost: 127.0.0.1\nport: 0\nssl_port: 0\n"
@@ -63,3 +66,24 @@ class BodyLimitTests(TestCase):
         answer = await send_raw(daemon.port_of("http"),
                                 b"GET /server/info?" + b"a" * 17000 + b" HTTP/1.1\r\nHost: p\r\n\r\n")
         self.assertEqual((answer.status, answer.closed), (414, True))
+
+
+class AbandonedUploadTests(TestCase):
+    timeout = 60
+
+    async def test_upload_whose_client_leaves_is_stored_and_leaves_no_temp_file(self) -> None:
+        daemon = await start_daemon(self)
+        parts = (b'--x\r\nContent-Disposition: form-data; name="file"; filename="left.gcode"\r\n'
+                 b"Content-Type: application/octet-stream\r\n\r\nG1 X1\n\r\n--x--\r\n")
+        request = post_head("/server/files/upload", len(parts), "multipart/form-data; boundary=x") + parts
+        await deferToThread(_send_and_close, daemon.port_of("http"), request)
+        gcodes = daemon.data_path / "gcodes"
+        await wait_for(lambda: (gcodes / "left.gcode").exists())
+        await wait_for(lambda: not list(gcodes.glob(".moontwist*")))
+        self.assertEqual((gcodes / "left.gcode").read_bytes(), b"G1 X1\n")
+
+
+def _send_and_close(port: int, data: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
