@@ -11,7 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
-from moontwist.resources.channel import MAX_LINE, ApiChannel
+from moontwist.resources.channel import HEAD_TIMEOUT, MAX_LINE, ApiChannel
 
 
 class Hello(Resource):
@@ -21,12 +21,20 @@ class Hello(Resource):
         return b"hello"
 
 
+class TcpLikeTransport(StringTransport):
+    """Unregistering no producer is allowed, as on a real TCP transport."""
+
+    def unregisterProducer(self) -> None:
+        self.producer = None
+
+
 class ApiChannelTests(SynchronousTestCase):
     def setUp(self) -> None:
-        site = Site(Hello(), reactor=Clock())
+        self.clock = Clock()
+        site = Site(Hello(), reactor=self.clock)
         site.protocol = ApiChannel
         self.channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 9))
-        self.transport = StringTransport()
+        self.transport = TcpLikeTransport()
         self.channel.makeConnection(self.transport)
 
     def answer(self) -> tuple[bytes, dict[str, object]]:
@@ -51,4 +59,33 @@ class ApiChannelTests(SynchronousTestCase):
 
     def test_request_line_under_the_limit_is_served(self) -> None:
         self.channel.dataReceived(b"GET /" + b"a" * 8000 + b" HTTP/1.1\r\nHost: p\r\n\r\n")
+        self.assertIn(b"hello", self.transport.value())
+
+    def test_head_sent_a_byte_at_a_time_is_408_at_the_deadline(self) -> None:
+        for byte in b"GET / HTTP/1.1\r\nHost: p\r\nX-Slow: ":
+            self.channel.dataReceived(bytes([byte]))
+            self.clock.advance(HEAD_TIMEOUT / 40)
+        self.assertFalse(self.transport.disconnecting)
+        self.clock.advance(HEAD_TIMEOUT)
+        self.assertEqual(self.answer(), (b"HTTP/1.1 408 Request Timeout",
+                                         {"error": {"code": 408, "message": "Request head not received in time"}}))
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_idle_keep_alive_connection_is_closed_without_an_answer(self) -> None:
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\nHost: p\r\n\r\n")
+        self.assertIn(b"hello", self.transport.value())
+        self.clock.advance(HEAD_TIMEOUT - 1)
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\nHost: p\r\n\r\n")
+        self.clock.advance(HEAD_TIMEOUT - 1)
+        self.assertFalse(self.transport.disconnecting)
+        self.transport.clear()
+        self.clock.advance(1)
+        self.assertEqual((self.transport.value(), self.transport.disconnecting), (b"", True))
+
+    def test_body_that_keeps_arriving_is_not_cut_by_the_head_deadline(self) -> None:
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\nHost: p\r\nContent-Length: 8\r\n\r\n")
+        for byte in b"abcdefgh":
+            self.clock.advance(HEAD_TIMEOUT / 2)
+            self.channel.dataReceived(bytes([byte]))
+        self.assertFalse(self.transport.disconnecting)
         self.assertIn(b"hello", self.transport.value())
