@@ -93,24 +93,35 @@ class WebsocketRpc:
         self.send_frame(0x1, payload)
         return self.read_reply() if expect_reply else None
 
-    def _read(self, count: int, deadline: float) -> bytes:
-        while len(self.buffer) < count:
+    def read_frame(self, deadline: float) -> tuple[int, bytes]:
+        """The next whole frame; bytes stay buffered until one is complete (a timeout loses nothing)."""
+        while True:
+            frame = self._parse()
+            if frame is not None:
+                return frame
             self.sock.settimeout(max(0.01, deadline - time.monotonic()))
             data = self.sock.recv(1 << 20)
             if not data:
                 raise Closed()
             self.buffer += data
-        chunk, self.buffer = self.buffer[:count], self.buffer[count:]
-        return chunk
 
-    def read_frame(self, deadline: float) -> tuple[int, bytes]:
-        first, second = self._read(2, deadline)
-        size = second & 0x7F
+    def _parse(self) -> tuple[int, bytes] | None:
+        if len(self.buffer) < 2:
+            return None
+        first, second = self.buffer[0], self.buffer[1]
+        size, start = second & 0x7F, 2
         if size == 126:
-            size = struct.unpack("!H", self._read(2, deadline))[0]
+            if len(self.buffer) < 4:
+                return None
+            size, start = struct.unpack_from("!H", self.buffer, 2)[0], 4
         elif size == 127:
-            size = struct.unpack("!Q", self._read(8, deadline))[0]
-        return first & 0x0F, self._read(size, deadline)
+            if len(self.buffer) < 10:
+                return None
+            size, start = struct.unpack_from("!Q", self.buffer, 2)[0], 10
+        if len(self.buffer) < start + size:
+            return None
+        payload, self.buffer = self.buffer[start:start + size], self.buffer[start + size:]
+        return first & 0x0F, payload
 
     def read_reply(self, timeout: float = REPLY_TIMEOUT) -> Any:
         deadline = time.monotonic() + timeout
