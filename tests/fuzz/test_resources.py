@@ -9,12 +9,13 @@ figures, never asserted (the machine is shared).
 from __future__ import annotations
 
 import json
+import resource
 import selectors
 import socket
 import time
 from typing import Any
 
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from tests.fuzz.daemon import DaemonProcess
 from tests.fuzz.probe import LatencyProbe
@@ -107,6 +108,7 @@ class ResourceTests(SynchronousTestCase):
         self.assertLess(daemon.memory()["VmHWM"], MEMORY_BOUND_KIB)
 
     def test_idle_websockets(self) -> None:
+        enough_descriptors(IDLE_WEBSOCKETS * 2 + 500)
         daemon = self.start(f"max_websocket_connections: {IDLE_WEBSOCKETS + 10}\n")
         clients = []
         with LatencyProbe(daemon.port) as probe:
@@ -172,6 +174,16 @@ class ResourceTests(SynchronousTestCase):
         })
         self.assertEqual(probe.failures, [])
         self.assertLess(daemon.memory()["VmHWM"], MEMORY_BOUND_KIB)
+
+
+def enough_descriptors(needed: int) -> None:
+    """Raise this process's descriptor limit (the daemon inherits it) or skip the test."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise SkipTest(f"needs {needed} file descriptors, the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 def upload_of_size(size: int) -> bytes:

@@ -21,7 +21,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.fuzz.daemon import DaemonProcess, wait_until
 from tests.fuzz.settings import EXAMPLES, MEMORY_BOUND_KIB, hypothesis_settings
-from tests.fuzz.strategies import Method, calls, expected_id, registry_methods
+from tests.fuzz.strategies import calls, expected_id, registry_methods
 from tests.fuzz.wire import Closed, HttpRpc, UnixRpc, WebsocketRpc, server_info
 
 SENTINEL_ID = "sentinel-after-call"
