@@ -12,7 +12,11 @@ before one byte of the body is stored:
   streams into a temp file in the destination root;
 - any other body may be ``body_limit`` bytes (``[server] max_request_body_size``)
   and is held in memory: a larger ``Content-Length`` is 413 at once, a chunked
-  body is counted as it arrives and refused the moment it passes the limit.
+  body is counted as it arrives and refused the moment it passes the limit; it
+  must arrive within ``BODY_TIMEOUT`` seconds of the head, else 408 (a body sent
+  a byte at a time would otherwise hold the connection: Twisted's idle timeout
+  restarts with every byte). An upload has no such deadline: a large file on a
+  slow link is legitimate, and its size limit still holds.
 
 A refused request is answered with ``Connection: close``; the rest of its body
 is discarded unread until the client stops sending (or for ``LINGER`` seconds),
@@ -34,6 +38,7 @@ from moontwist.resources.multipart_upload import MultipartUpload, boundary_of
 from moontwist.services.files.incoming import IncomingFile
 
 LINGER = 30.0
+BODY_TIMEOUT = 60.0
 # The default of [server] max_request_body_size, in bytes: a JSON or form body
 # (a database value, a G-code script) is far smaller; a websocket message has
 # the same bound.
@@ -89,6 +94,7 @@ class BoundedRequest(Request):
         self._body_size = 0
         self._body_done = False
         self._linger: Any = None
+        self._body_deadline: Any = None
 
     def gotLength(self, length: int | None) -> None:
         command, target, _ = _request_line(self.channel)
@@ -104,8 +110,16 @@ class BoundedRequest(Request):
                 self._start_upload(length, target)
             elif length is not None and length > self._limit:
                 raise self._too_large(length)
+            elif length != 0:
+                self._body_deadline = self.gate.reactor.callLater(BODY_TIMEOUT, self._body_expired)
         except ApiError as error:
             self._refuse(error)
+
+    def _body_expired(self) -> None:
+        self._body_deadline = None
+        self._refuse(ApiError("Request body not received in time", 408))
+        self._stop_lingering()
+        self.channel.loseConnection()
 
     def _start_upload(self, length: int | None, target: bytes) -> None:
         gate = self.gate
@@ -151,6 +165,7 @@ class BoundedRequest(Request):
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         self._body_done = True
+        self._stop_body_clock()
         if self._refused is not None:
             self._stop_lingering()
             self.finish()
@@ -161,6 +176,7 @@ class BoundedRequest(Request):
 
     def connectionLost(self, reason: Any) -> None:
         self._stop_lingering()
+        self._stop_body_clock()
         super().connectionLost(reason)
 
     def _answered(self, _: Any) -> None:
@@ -173,6 +189,7 @@ class BoundedRequest(Request):
         if self._refused is not None:
             return
         self._refused = error
+        self._stop_body_clock()
         self.content = BytesIO()
         if self.upload is not None:
             self.upload.fail(error)
@@ -192,6 +209,11 @@ class BoundedRequest(Request):
         self._linger = None
         if self.channel is not None and self.channel.transport is not None:
             self.channel.transport.abortConnection()
+
+    def _stop_body_clock(self) -> None:
+        if self._body_deadline is not None and self._body_deadline.active():
+            self._body_deadline.cancel()
+        self._body_deadline = None
 
     def _stop_lingering(self) -> None:
         if self._linger is not None and self._linger.active():

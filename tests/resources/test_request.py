@@ -19,7 +19,7 @@ from twisted.web.server import NOT_DONE_YET, Site
 
 from moontwist.errors import ApiError
 from moontwist.resources import multipart_upload
-from moontwist.resources.request import LINGER, BodyGate, request_factory
+from moontwist.resources.request import BODY_TIMEOUT, LINGER, BodyGate, request_factory
 from moontwist.services.files.incoming import IncomingFile
 from tests.services.files.helpers import ManualThreads
 
@@ -288,3 +288,28 @@ class BodyLimitTests(ChannelTestCase):
         guard = self.channel.site.guard = HeaderGuard()
         self.send(b"GET /other HTTP/1.1\r\nHost: p\r\n\r\n")
         self.assertEqual(guard.judged, [])
+
+    def test_body_not_in_within_the_deadline_is_408_and_closed(self) -> None:
+        self.channel.dataReceived(b"POST /server/jsonrpc HTTP/1.1\r\nHost: p\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(int(BODY_TIMEOUT)):
+            self.channel.dataReceived(b"x")
+            self.clock.advance(1)
+        self.assertEqual(self.response(), (408, b'{"error":{"code":408,"message":"Request body not received in time"}}'))
+        self.assertTrue(self.transport.disconnecting)
+        self.assertEqual(self.body_clocks(), [])
+
+    def test_body_in_before_the_deadline_leaves_no_timer(self) -> None:
+        self.send(b"POST /other HTTP/1.1\r\nHost: p\r\nContent-Length: 5\r\n\r\nhello")
+        self.assertEqual(self.body_clocks(), [])
+
+    def body_clocks(self) -> list[Any]:
+        return [call for call in self.clock.getDelayedCalls() if call.func.__name__ == "_body_expired"]
+
+    def test_upload_has_no_body_deadline(self) -> None:
+        body = multipart({}, data=b"G1\n" * 10)
+        self.send(head("/server/files/upload", len(body)))
+        step = len(body) // 20 + 1
+        for start in range(0, len(body), step):
+            self.clock.advance(BODY_TIMEOUT / 10)
+            self.send(body[start:start + step])
+        self.assertEqual(self.response()[0], 200)
