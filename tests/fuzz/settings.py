@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, settings
 LONG = os.environ.get("MOONTWIST_FUZZ") == "long"
 # JSON-RPC calls generated per transport, HTTP framing cases per kind.
 EXAMPLES = 3000 if LONG else 120
-# Resource tests: how long each attack lasts and how many connections it opens.
-ATTACK_SECONDS = 60.0 if LONG else 6.0
+# Resource tests: how long each attack lasts (long: past the 60 s head and body deadlines)
+# and how many connections it opens.
+ATTACK_SECONDS = 75.0 if LONG else 6.0
 SLOWLORIS_CONNECTIONS = 500
 IDLE_WEBSOCKETS = 2000
 # The daemon's peak resident memory must stay under this during any test.
