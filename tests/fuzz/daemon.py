@@ -7,6 +7,7 @@ lets them read its memory from /proc.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
@@ -48,7 +49,7 @@ class DaemonProcess:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         argv = [str(TWISTD), "--nodaemon", "--pidfile=", "moontwist", "--datapath", str(self.data), "--simulate"]
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                        cwd=str(self.data))
+                                        cwd=str(self.data), preexec_fn=_end_with_parent)
         self.output = b""
         self._port = threading.Event()
         self.port = 0
@@ -91,6 +92,12 @@ class DaemonProcess:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.data, ignore_errors=True)
+
+
+def _end_with_parent() -> None:
+    """In the child: receive SIGTERM when the test process dies, so no daemon outlives a run."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
