@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import strategies as st
 
@@ -156,3 +157,25 @@ def expected_id(sent: Any) -> Any:
     if isinstance(sent, float) and not math.isfinite(sent):
         return None
     return sent if sent is None or isinstance(sent, (int, float)) else None
+
+
+@st.composite
+def route_calls(draw: st.DrawFn, methods: list[Method]) -> tuple[str, str, bytes | None]:
+    """``(verb, target, JSON body or None)`` for a registry HTTP route with hostile arguments:
+    GET and DELETE carry them in the query string (raw bytes, ``key:type`` hints), the
+    other verbs in a JSON body."""
+    method = draw(st.sampled_from([method for method in methods if method.http_path]))
+    verb, path = method.http_verb or "GET", method.http_path or "/"
+    keys = st.sampled_from(method.arguments) if method.arguments else st.text(max_size=8)
+    if verb in ("GET", "DELETE"):
+        pairs = draw(st.lists(st.tuples(
+            st.one_of(keys, keys.map(lambda key: key + draw(st.sampled_from([":int", ":float", ":bool", ":json",
+                                                                            ":nope"])))),
+            st.one_of(st.binary(max_size=30), st.sampled_from([b"nan", b"inf", b"1e999", b"%ED%A0%80", b"[1,",
+                                                               b"%00", b"true", b"-1", b"9" * 5000]),
+                      values().map(lambda value: to_json(value).encode()))), max_size=4))
+        query = b"&".join(quote(key.encode(), safe=":").encode() + b"=" + quote(value, safe="%").encode()
+                          for key, value in pairs)
+        return verb, path + ("?" + query.decode() if query else ""), None
+    params = draw(st.one_of(st.dictionaries(keys, values(), max_size=4), values()))
+    return verb, path, to_json(params).encode()

@@ -21,7 +21,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.fuzz.daemon import DaemonProcess, wait_until
 from tests.fuzz.settings import EXAMPLES, MEMORY_BOUND_KIB, hypothesis_settings
-from tests.fuzz.strategies import calls, expected_id, registry_methods
+from tests.fuzz.strategies import calls, expected_id, registry_methods, route_calls
 from tests.fuzz.wire import Closed, HttpRpc, UnixRpc, WebsocketRpc, server_info
 
 SENTINEL_ID = "sentinel-after-call"
@@ -146,3 +146,48 @@ class JsonRpcFuzzTests(SynchronousTestCase):
 
     def test_http_jsonrpc(self) -> None:
         self.fuzz("http", lambda: HttpRpc(self.daemon.port), sentinel=False)
+
+
+class HttpRouteFuzzTests(SynchronousTestCase):
+    """Every registry HTTP route with hostile query strings and JSON bodies, on one keep-alive connection:
+    a JSON answer with ``result`` or ``error`` (code and message), never 500, the connection kept."""
+
+    def setUp(self) -> None:
+        self.daemon = DaemonProcess()
+        self.addCleanup(self.daemon.stop)
+        self.methods = registry_methods()
+
+    def test_http_routes(self) -> None:
+        holder = {"client": HttpRpc(self.daemon.port)}
+        probe = UnixRpc(self.daemon.unix_path)
+        self.addCleanup(probe.close)
+        statuses: dict[int, int] = {}
+
+        @hypothesis_settings()
+        @given(route_calls(self.methods))
+        def check(call: tuple[str, str, bytes | None]) -> None:
+            verb, target, body = call
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            try:
+                # A request line over 16 KiB is refused with 414 and the connection closed.
+                status, _, data = holder["client"].request(verb, target, body, headers, may_close=(414,))
+            except Closed as closed:
+                holder["client"] = HttpRpc(self.daemon.port)
+                raise AssertionError(f"connection closed: {closed}") from None
+            statuses[status] = statuses.get(status, 0) + 1
+            assert status != 500, (status, data[:300])
+            answer = json.loads(data)
+            if status < 300:
+                assert "result" in answer or verb == "HEAD", answer
+            else:
+                error = answer["error"]
+                assert isinstance(error["code"], int) and isinstance(error["message"], str), answer
+            assert "result" in server_info(probe, 3), "another client's server.info failed"
+
+        check()
+        holder["client"].close()
+        memory = self.daemon.memory()
+        print("\nfuzz figures:", json.dumps({"transport": "http-routes", "cases": sum(statuses.values()),
+                                             "failures": 0, "statuses": statuses,
+                                             "peak_rss_kib": memory["VmHWM"]}))
+        self.assertLess(memory["VmHWM"], MEMORY_BOUND_KIB)

@@ -157,12 +157,16 @@ class HttpRpc:
         return json.loads(body)
 
     def request(self, verb: str, target: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+                headers: dict[str, str] | None = None, may_close: tuple[int, ...] = ()) -> tuple[int, Any, bytes]:
+        """Status, headers and body; ``Closed`` if the daemon ends the connection after
+        answering, unless it answered one of the ``may_close`` statuses."""
         self.connection.request(verb, target, body=body, headers=headers or {})
         response = self.connection.getresponse()
         data = response.read()
         if response.will_close:
-            raise Closed(f"{verb} {target} closed the connection after {response.status}")
+            self.connection.close()
+            if response.status not in may_close:
+                raise Closed(f"{verb} {target[:100]} closed the connection after {response.status}")
         return response.status, response.headers, data
 
     def close(self) -> None:
