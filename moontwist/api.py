@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import math
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Protocol, TypeVar
 
@@ -96,6 +97,8 @@ def endpoint(method: str, http: str | None = None, transports: Transport | None 
 
 
 _MISSING: Any = object()
+# How much of a value that failed to convert the error message repeats.
+MAX_ECHOED = 200
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -127,9 +130,10 @@ class Request:
         try:
             return convert(value)
         except (TypeError, ValueError):
-            raise ApiError(
-                f"Unable to convert argument [{key}] to {name}: value received: {value}"
-            ) from None
+            shown = str(value)
+            if len(shown) > MAX_ECHOED:
+                shown = shown[:MAX_ECHOED] + "..."
+            raise ApiError(f"Unable to convert argument [{key}] to {name}: value received: {shown}") from None
 
     def get_str(self, key: str, default: Any = _MISSING) -> Any:
         return self._convert(key, default, "str", _to_str)
@@ -144,7 +148,8 @@ class Request:
         return self._convert(key, default, "bool", _to_bool)
 
     def get_list(self, key: str, default: Any = _MISSING) -> Any:
-        return self._convert(key, default, "list", _to_list)
+        """A list of strings; anything else in it (a list, an object, null) is 400."""
+        return self._convert(key, default, "list of strings", _to_list)
 
     def get_dict(self, key: str, default: Any = _MISSING) -> Any:
         return self._convert(key, default, "dict", _to_dict)
@@ -174,10 +179,14 @@ def _to_float(value: Any) -> float:
     if isinstance(value, bool):
         raise TypeError
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        return float(value.strip())
-    raise TypeError
+        number = float(value)
+    elif isinstance(value, str):
+        number = float(value.strip())
+    else:
+        raise TypeError
+    if not math.isfinite(number):
+        raise ValueError
+    return number
 
 
 def _to_bool(value: Any) -> bool:
@@ -194,9 +203,10 @@ def _to_bool(value: Any) -> bool:
     raise ValueError
 
 
-def _to_list(value: Any) -> list[Any]:
+def _to_list(value: Any) -> list[str]:
+    """A list of strings: a JSON array of strings (or numbers), or ``a,b,c``."""
     if isinstance(value, list):
-        return value
+        return [_to_str(item) for item in value]
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     raise TypeError

@@ -108,6 +108,8 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     ctx.warnings.extend(config.warnings)
     server = SERVER.read(config.section("server"))
     ctx.connections.max_websockets = server["max_websocket_connections"]
+    ctx.connections.max_anonymous_websockets = server["max_unauthenticated_websockets"]
+    ctx.connections.identify_timeout = server["unauthenticated_websocket_timeout"]
 
     root = OrderedMultiService()
     root.setName("moontwist")
@@ -225,7 +227,7 @@ def _add_optional(ctx: ServerContext, add: Callable[[str, IService], None], name
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: dict[str, Any]) -> None:
     host, port, ssl_port = server["host"], server["port"], server["ssl_port"]
-    site = build_site(ctx, server["route_prefix"] or "")
+    site = build_site(ctx, server["route_prefix"] or "", server["max_request_body_size"] * 1024 * 1024)
     ListenerService("http", _http_endpoint(ctx, host, port), site, "HTTP").setServiceParent(root)
     certificate, key = _tls_files(ctx, server)
     if certificate is None or key is None:

@@ -41,11 +41,18 @@ class ClientConnection(Protocol):
 class ConnectionManager:
     """Assigns connection ids, tracks open connections, fans notifications out."""
 
-    def __init__(self, max_websockets: int = 50) -> None:
+    def __init__(self, max_websockets: int = 50, max_anonymous_websockets: int = 10,
+                 identify_timeout: float = 20.0) -> None:
         self.max_websockets = max_websockets
+        # Websockets without a user have their own few slots, and this many
+        # seconds to authenticate: anonymous clients cannot take the slots of
+        # logged-in users.
+        self.max_anonymous_websockets = max_anonymous_websockets
+        self.identify_timeout = identify_timeout
         self._connections: dict[int, ClientConnection] = {}
-        # Kept as a count: server.info reports it on every call.
+        # Kept as counts: server.info reports one on every call.
         self._websockets = 0
+        self._anonymous_websockets = 0
         self._ids: Iterator[int] = itertools.count(random.randint(1 << 40, 1 << 44))
         self.on_close: list[Callable[[ClientConnection], None]] = []
         # Who may receive notifications; authorization narrows it to authenticated clients.
@@ -65,11 +72,13 @@ class ConnectionManager:
         self._connections[connection.connection_id] = connection
         if connection.transport is Transport.WEBSOCKET:
             self._websockets += 1
+            self._anonymous_websockets += _anonymous(connection)
 
     def remove(self, connection: ClientConnection) -> None:
         if self._connections.pop(connection.connection_id, None) is not None:
             if connection.transport is Transport.WEBSOCKET:
                 self._websockets -= 1
+                self._anonymous_websockets -= _anonymous(connection)
             for listener in list(self.on_close):
                 listener(connection)
 
@@ -97,8 +106,16 @@ class ConnectionManager:
     def websocket_count(self) -> int:
         return self._websockets
 
-    def has_room_for_websocket(self) -> bool:
-        return self.websocket_count() < self.max_websockets
+    def has_room_for_websocket(self, anonymous: bool = False) -> bool:
+        """Room for one more websocket with a user, or (``anonymous``) without one."""
+        if anonymous:
+            return self._anonymous_websockets < self.max_anonymous_websockets
+        return self._websockets - self._anonymous_websockets < self.max_websockets
+
+    def identity_changed(self, connection: ClientConnection) -> None:
+        """``connection`` gained its first user, or lost it (logout)."""
+        if connection.transport is Transport.WEBSOCKET and connection.connection_id in self._connections:
+            self._anonymous_websockets += 1 if _anonymous(connection) else -1
 
     def broadcast(self, method: str, params: list[Any] | None = None) -> None:
         """Send a notification to every connection that may receive it."""
@@ -127,6 +144,10 @@ class ConnectionManager:
             connection.send_prepared(frame)
 
 
+def _anonymous(connection: ClientConnection) -> int:
+    return 1 if getattr(connection, "user", None) is None else 0
+
+
 class RpcSession:
     """One JSON-RPC client connection: its id, identity and dispatcher.
 
@@ -140,10 +161,26 @@ class RpcSession:
         self.connections = connections
         self.connection_id = connections.next_id()
         self.client_info: dict[str, Any] | None = None
-        self.user: dict[str, Any] | None = None
+        self._user: dict[str, Any] | None = None
         self.ip = ip
         self._dispatcher = JsonRpcDispatcher(registry.rpc_dispatch(self.transport, self, ip))
         self.is_open = False
+
+    @property
+    def user(self) -> dict[str, Any] | None:
+        """Who the calls run as: set at the upgrade, by identify, login and logout."""
+        return self._user
+
+    @user.setter
+    def user(self, user: dict[str, Any] | None) -> None:
+        was_anonymous = self._user is None
+        self._user = user
+        if self.is_open and was_anonymous != (user is None):
+            self.connections.identity_changed(self)
+            self.identity_changed()
+
+    def identity_changed(self) -> None:
+        """The connection gained its first user or lost it; transports may act on it."""
 
     def opened(self, *_: Any) -> None:
         self.is_open = True

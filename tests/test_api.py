@@ -118,3 +118,19 @@ class RequestGetterTests(SynchronousTestCase):
     def test_bool_is_not_an_int_and_dict_is_not_a_string(self) -> None:
         self.assertRaises(ApiError, Request("m", {"n": True}).get_int, "n")
         self.assertRaises(ApiError, Request("m", {"s": {"a": 1}}).get_str, "s")
+
+    def test_list_items_must_be_strings_or_numbers(self) -> None:
+        self.assertEqual(Request("m", {"items": ["a", 1, 2.5]}).get_list("items"), ["a", "1", "2.5"])
+        error = self.assertRaises(ApiError, Request("m", {"items": [1, [2, {}]]}).get_list, "items")
+        self.assertEqual((error.status, error.message),
+                         (400, "Unable to convert argument [items] to list of strings: value received: [1, [2, {}]]"))
+        self.assertRaises(ApiError, Request("m", {"items": [None]}).get_list, "items")
+
+    def test_non_finite_float_is_refused(self) -> None:
+        for value in ("nan", "inf", "-Infinity", float("inf")):
+            error = self.assertRaises(ApiError, Request("m", {"f": value}).get_float, "f")
+            self.assertEqual(error.status, 400)
+
+    def test_echoed_value_is_cut_short(self) -> None:
+        error = self.assertRaises(ApiError, Request("m", {"n": "x" * 5000}).get_int, "n")
+        self.assertEqual(len(error.message), len("Unable to convert argument [n] to int: value received: ") + 203)

@@ -2,16 +2,18 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from moontwist.api import Transport
-from moontwist.connections import ConnectionManager
+from moontwist.api import Registry, Transport
+from moontwist.connections import ConnectionManager, RpcSession
 
 
 class FakeConnection:
     prepared_calls = 0
 
-    def __init__(self, manager: ConnectionManager, transport: Transport) -> None:
+    def __init__(self, manager: ConnectionManager, transport: Transport,
+                 user: dict[str, Any] | None = None) -> None:
         self.connection_id = manager.next_id()
         self.transport = transport
+        self.user = user
         self.client_info = None
         self.sent: list[Any] = []
 
@@ -65,6 +67,36 @@ class BroadcastTests(SynchronousTestCase):
     def test_websocket_limit(self) -> None:
         manager = ConnectionManager(max_websockets=1)
         self.assertTrue(manager.has_room_for_websocket())
-        manager.add(FakeConnection(manager, Transport.WEBSOCKET))
-        manager.add(FakeConnection(manager, Transport.UNIX))
+        manager.add(FakeConnection(manager, Transport.WEBSOCKET, {"username": "a"}))
+        manager.add(FakeConnection(manager, Transport.UNIX, {"username": "a"}))
         self.assertFalse(manager.has_room_for_websocket())
+
+    def test_anonymous_websockets_have_their_own_budget(self) -> None:
+        manager = ConnectionManager(max_websockets=1, max_anonymous_websockets=2)
+        for _ in range(2):
+            manager.add(FakeConnection(manager, Transport.WEBSOCKET))
+        self.assertFalse(manager.has_room_for_websocket(anonymous=True))
+        self.assertTrue(manager.has_room_for_websocket())
+        self.assertEqual(manager.websocket_count(), 2)
+
+    def test_a_session_that_authenticates_moves_to_the_users_budget(self) -> None:
+        manager = ConnectionManager(max_websockets=1, max_anonymous_websockets=1)
+        session = Session(Registry(), manager)
+        session.opened()
+        self.assertFalse(manager.has_room_for_websocket(anonymous=True))
+        session.user = {"username": "alice"}
+        self.assertEqual((manager.has_room_for_websocket(anonymous=True), manager.has_room_for_websocket(),
+                          session.changes), (True, False, 1))
+        session.user = None
+        self.assertEqual((manager.has_room_for_websocket(anonymous=True), manager.has_room_for_websocket(),
+                          session.changes), (False, True, 2))
+        session.closed()
+        self.assertTrue(manager.has_room_for_websocket(anonymous=True))
+
+
+class Session(RpcSession):
+    transport = Transport.WEBSOCKET
+    changes = 0
+
+    def identity_changed(self) -> None:
+        self.changes += 1

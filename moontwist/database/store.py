@@ -33,6 +33,10 @@ class DatabaseLocked(Exception):
     """Another process (or another Store in this one) has the database open."""
 
 
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
 def store_path(data_path: Path | str) -> Path:
     """Where the store of a data path lives (beside Moonraker's own files)."""
     return Path(data_path) / "database" / "moontwist"
@@ -57,11 +61,12 @@ class Store:
 
     def open(self) -> None:
         """Open (creating if needed) the environment; DatabaseLocked if in use."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.path)
         self._lock_fd = _lock(self.path / "moontwist.lock")
         try:
             self._env = lmdb.open(
-                str(self.path), map_size=self._initial_map_size, max_dbs=0, sync=True, metasync=True
+                str(self.path), map_size=self._initial_map_size, max_dbs=0, sync=True, metasync=True,
+                mode=PRIVATE_FILE,
             )
         except BaseException:
             os.close(self._lock_fd)
@@ -380,9 +385,19 @@ class Store:
         return key
 
 
+def _private_folder(path: Path) -> None:
+    """``path`` and its files readable by our user alone: the store holds the JWT
+    signing seeds and the API key. A store created before this is tightened too."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    os.chmod(path, PRIVATE_FOLDER)
+    for child in path.iterdir():
+        if child.is_file():
+            os.chmod(child, PRIVATE_FILE)
+
+
 def _lock(path: Path) -> int:
     """Hold an exclusive lock on ``path``: one owner per store, across processes."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -410,7 +425,7 @@ def _utf8(text: str) -> bytes:
 
 def _encode(value: Any, namespace: str, path: Sequence[str]) -> bytes:
     try:
-        return jsoncodec.encode(value)
+        return jsoncodec.encode_strict(value)
     except (TypeError, ValueError) as error:
         raise ApiError(
             f"Cannot store key '{records.display(path)}' in namespace '{namespace}': {error}"

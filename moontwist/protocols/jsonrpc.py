@@ -7,19 +7,26 @@ Transport-neutral and service-neutral: a caller hands raw bytes and a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from twisted.internet.defer import Deferred, ensureDeferred, gatherResults, succeed
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from moontwist.protocols import jsoncodec
+
+log = Logger()
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+# A value the edge refuses (see jsoncodec.decode_client): Moonraker answers a
+# bad argument with its HTTP status, 400, as the code.
+INVALID_VALUE = 400
 
 
 class RpcError(Exception):
@@ -67,12 +74,22 @@ def notification(method: str, params: list[Any] | dict[str, Any] | None = None) 
     return message
 
 
+def is_valid_id(request_id: Any) -> bool:
+    """A string, a finite number or null, as JSON-RPC 2.0 allows (not NaN, not 1e999)."""
+    if request_id is None or isinstance(request_id, str):
+        return request_id is None or jsoncodec.invalid_value(request_id) is None
+    if isinstance(request_id, bool):
+        return False
+    return isinstance(request_id, int) or (isinstance(request_id, float) and math.isfinite(request_id))
+
+
 def parse_call(message: Any) -> RpcCall:
     """Validate one decoded request object, raising RpcError when it is not one."""
     if not isinstance(message, dict):
         raise RpcError(INVALID_REQUEST, "Invalid Request")
     request_id = message.get("id")
-    if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
+    if (message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str)
+            or not is_valid_id(request_id)):
         raise RpcError(INVALID_REQUEST, "Invalid Request")
     params = message.get("params", {})
     if params is None:
@@ -89,35 +106,42 @@ class JsonRpcDispatcher:
         self._dispatch = dispatch
 
     def handle(self, payload: bytes | str) -> "Deferred[bytes | None]":
+        checked = True
         try:
-            message = jsoncodec.decode(payload)
+            message = jsoncodec.decode_client(payload)
+        except jsoncodec.InvalidValue as error:
+            # Well-formed: each request still gets its own answer, with its id.
+            message, checked = error.document, False
         except jsoncodec.DecodeError:
             return succeed(jsoncodec.encode(error_response(RpcError(PARSE_ERROR, "Parse error"), None)))
         if isinstance(message, list):
-            return self._handle_batch(message)
-        handled = self._handle_one(message)
+            return self._handle_batch(message, checked)
+        handled = self._handle_one(message, checked)
         if fired_with_value(handled):
             return succeed(_encode_optional(handled.result))
         return handled.addCallback(_encode_optional)
 
-    def _handle_batch(self, messages: list[Any]) -> "Deferred[bytes | None]":
+    def _handle_batch(self, messages: list[Any], checked: bool) -> "Deferred[bytes | None]":
         if not messages:
             error = RpcError(INVALID_REQUEST, "Invalid Request")
             return succeed(jsoncodec.encode(error_response(error, None)))
-        replies = gatherResults([self._handle_one(m) for m in messages], consumeErrors=True)
+        replies = gatherResults([self._handle_one(m, checked) for m in messages], consumeErrors=True)
 
         def encode_batch(results: list[dict[str, Any] | None]) -> bytes | None:
             present = [r for r in results if r is not None]
-            return jsoncodec.encode(present) if present else None
+            return _encode_reply(present) if present else None
 
         return replies.addCallback(encode_batch)
 
-    def _handle_one(self, message: Any) -> "Deferred[dict[str, Any] | None]":
+    def _handle_one(self, message: Any, checked: bool = True) -> "Deferred[dict[str, Any] | None]":
         request_id = message.get("id") if isinstance(message, dict) else None
         try:
             call = parse_call(message)
         except RpcError as error:
-            return succeed(error_response(error, request_id))
+            return succeed(error_response(error, request_id if is_valid_id(request_id) else None))
+        invalid = None if checked else jsoncodec.invalid_value(call.params)
+        if invalid is not None:
+            return succeed(None if call.is_notification else error_response(RpcError(INVALID_VALUE, invalid), call.id))
         try:
             outcome = self._dispatch(call)
         except Exception:
@@ -159,4 +183,24 @@ def _as_deferred(outcome: Any) -> "Deferred[Any]":
 
 
 def _encode_optional(reply: dict[str, Any] | None) -> bytes | None:
-    return None if reply is None else jsoncodec.encode(reply)
+    return None if reply is None else _encode_reply(reply)
+
+
+def _encode_reply(reply: Any) -> bytes:
+    """The encoded reply; a result that cannot be encoded becomes an internal error
+    (a handler returned something JSON cannot hold): every request gets its answer."""
+    try:
+        return jsoncodec.encode(reply)
+    except (TypeError, ValueError, RecursionError) as error:
+        log.failure("A JSON-RPC reply could not be encoded", failure=Failure(error))
+        if isinstance(reply, list):
+            return jsoncodec.encode([_unencodable(item) for item in reply])
+        return jsoncodec.encode(_unencodable(reply))
+
+
+def _unencodable(reply: dict[str, Any]) -> dict[str, Any]:
+    try:
+        jsoncodec.encode(reply)
+        return reply
+    except (TypeError, ValueError, RecursionError):
+        return error_response(RpcError(INTERNAL_ERROR, "Result could not be encoded"), reply.get("id"))

@@ -1,6 +1,6 @@
 """The HTTP-only file routes: upload, download, delete, and the two log files.
 
-Uploads arrive through ``UploadRequest`` (see ``upload_request``): by the time
+Uploads arrive through ``BoundedRequest`` (see ``request``): by the time
 the route runs, the file part is streaming or streamed to a temp file, and the
 route hands it to ``server.files.upload``. The answer is Moonraker's: 201,
 the result object itself (not under ``result``) and a ``Location`` header.
@@ -8,10 +8,10 @@ the result object itself (not under ``result``) and a ``Location`` header.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 
@@ -21,7 +21,7 @@ from moontwist.errors import ApiError
 from moontwist.protocols import jsoncodec
 from moontwist.resources.downloads import serve_file
 from moontwist.resources.http import HttpApi, client_ip, error_body, query_args, write_json
-from moontwist.resources.upload_request import UploadGate, UploadRequest, request_factory
+from moontwist.resources.request import BodyGate
 from moontwist.services.files.uploads import UPLOAD_ARGUMENT
 
 UPLOAD_PATHS = ("/server/files/upload",)
@@ -30,20 +30,16 @@ LOG_FILES = ("klippy.log", "moonraker.log")
 
 
 class FileRoutes:
-    """Adds the file routes to an ``HttpApi``; ``request_factory`` streams their uploads."""
+    """Adds the file routes to an ``HttpApi`` and their upload paths to the site's ``BodyGate``."""
 
-    def __init__(self, api: HttpApi, ctx: ServerContext) -> None:
+    def __init__(self, api: HttpApi, ctx: ServerContext, gate: BodyGate) -> None:
         self.api = api
         self.ctx = ctx
         self.files = ctx.component("file_manager")
         paths = UPLOAD_PATHS + (OCTOPRINT_UPLOAD_PATHS if "octoprint_compat" in ctx.components else ())
         self.upload_paths = [api.route_path(path) for path in paths]
-        self.gate = UploadGate({path.encode() for path in self.upload_paths}, self.files.max_upload_size,
-                               self.files.open_incoming, ctx.reactor)
-
-    @property
-    def request_factory(self) -> Callable[..., UploadRequest]:
-        return request_factory(self.gate)
+        gate.accept_uploads({path.encode() for path in self.upload_paths}, self.files.max_upload_size,
+                            self.files.open_incoming)
 
     def install(self) -> None:
         app = self.api.app
@@ -58,7 +54,12 @@ class FileRoutes:
     def _error(self, request: IRequest, error: Exception) -> bytes:
         return self.api.render_error(request, Failure(error))
 
-    async def upload(self, request: IRequest) -> bytes:
+    def upload(self, request: IRequest) -> "Deferred[bytes]":
+        """Store the upload. A client that goes away once its body is in does not
+        cancel it: the file is either stored or removed, never left half-way."""
+        return shielded(Deferred.fromCoroutine(self._upload(request)))
+
+    async def _upload(self, request: IRequest) -> bytes:
         stream = getattr(request, "upload", None)
         try:
             if stream is None:
@@ -102,10 +103,19 @@ class FileRoutes:
         return serve_file(request, path)
 
 
-def install_file_routes(ctx: ServerContext, api: HttpApi) -> Callable[..., UploadRequest] | None:
-    """Add the file routes; the ``Site.requestFactory`` that streams uploads (None without files)."""
-    if "file_manager" not in ctx.components:
-        return None
-    routes = FileRoutes(api, ctx)
-    routes.install()
-    return routes.request_factory
+def shielded(work: "Deferred[Any]") -> "Deferred[Any]":
+    """A Deferred with ``work``'s result whose cancellation leaves ``work`` running."""
+    outer: Deferred[Any] = Deferred(lambda _: None)
+
+    def forward(result: Any) -> None:
+        if not outer.called:
+            outer.callback(result)
+
+    work.addBoth(forward)
+    return outer
+
+
+def install_file_routes(ctx: ServerContext, api: HttpApi, gate: BodyGate) -> None:
+    """Add the file routes, and their uploads to ``gate`` (nothing without a file manager)."""
+    if "file_manager" in ctx.components:
+        FileRoutes(api, ctx, gate).install()

@@ -17,9 +17,10 @@ each request it:
    the websocket upgrade whose calls are checked one by one, thumbnails) get
    an anonymous user instead of a 401.
 
-Code that must decide before the body is read (streamed uploads) asks
-``refusal`` on the headers; it spends nothing (a oneshot token stays good
-for the real judgment before the route runs).
+Before any body is stored, the request (``resources/request.py``) asks
+``refusal`` on the headers, for every route: a refused request's body is
+never read. It spends nothing (a oneshot token stays good for the real
+judgment before the route runs).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class HttpGuard:
     def refusal(self, request: IRequest, method: bytes, target: bytes) -> ApiError | None:
         """Judge on the headers alone, spending and logging nothing unless refusing.
 
-        For code that must decide before the body is read (streamed uploads):
+        For code that must decide before the body is read (``BoundedRequest``):
         the error to answer at once, or None to go on — the guard then judges
         the request for real before any route runs.
         """

@@ -8,11 +8,13 @@ outcome into ``{"result": ...}`` or ``{"error": {...}}`` with the right status.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from urllib.parse import parse_qsl
 from typing import Any, Callable
 
 from klein import Klein
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
@@ -24,12 +26,21 @@ from moontwist.errors import ApiError
 from moontwist.protocols import jsoncodec
 from moontwist.protocols.jsonrpc import JsonRpcDispatcher, fired_with_value
 
+log = Logger()
+
 JSON_TYPE = b"application/json; charset=UTF-8"
+def _finite_float(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
 HINTS: dict[str, Callable[[str], Any]] = {
     "int": int,
-    "float": float,
+    "float": _finite_float,
     "bool": lambda v: {"true": True, "false": False}[v.lower()],
-    "json": jsoncodec.decode,
+    "json": jsoncodec.decode_client,
 }
 
 
@@ -82,7 +93,9 @@ def body_args(request: IRequest) -> dict[str, Any]:
     if content_type == b"application/x-www-form-urlencoded":
         return typed_args(body)
     try:
-        decoded = jsoncodec.decode(body)
+        decoded = jsoncodec.decode_client(body)
+    except jsoncodec.InvalidValue as exc:
+        raise ApiError(exc.message) from None
     except jsoncodec.DecodeError as exc:
         raise ApiError(f"Error Parsing JSON body: {exc}") from None
     if not isinstance(decoded, dict):
@@ -195,7 +208,13 @@ class HttpApi(Resource):
         return rendered
 
     def render_result(self, request: IRequest, result: Any, etag: bool) -> bytes:
-        return write_json(request, 200, jsoncodec.encode({"result": result}), etag)
+        try:
+            body = jsoncodec.encode({"result": result})
+        except (TypeError, ValueError, RecursionError):
+            # A handler returned what JSON cannot hold: the client still gets an answer.
+            log.failure("A result could not be encoded")
+            return self.render_error(request, Failure(ApiError("Result could not be encoded", 500)))
+        return write_json(request, 200, body, etag)
 
     def render_error(self, request: IRequest, failure: Failure) -> bytes:
         error = failure.value if isinstance(failure.value, ApiError) else ApiError(str(failure.value), 500)

@@ -44,6 +44,8 @@ class MultipartUpload:
         self.filename: str | None = None
         self.file: IncomingFile | None = None
         self.error: ApiError | None = None
+        # Called once when the upload fails, whatever the cause (bad form, full disk).
+        self.on_error: Callable[[ApiError], None] | None = None
         self.claimed = False
         self._parser = PushMultipartParser(boundary, max_segment_count=MAX_PARTS)
         self._open_file = open_file
@@ -92,6 +94,8 @@ class MultipartUpload:
         if self.error is None:
             self.error = error
             self.abort()
+            if self.on_error is not None:
+                self.on_error(error)
 
     def abort(self) -> "Deferred[None] | None":
         """Remove the temp file (client gone, or upload refused)."""
@@ -120,6 +124,7 @@ class MultipartUpload:
         self.filename = segment.filename
         self.file = self._open_file()
         self.file.on_drained = self._resume_if_paused
+        self.file.on_failed = self.fail
 
     def _part_data(self, chunk: Any) -> None:
         if self._in_file:

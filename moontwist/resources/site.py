@@ -13,6 +13,7 @@ from twisted.web.server import Site
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
 from moontwist.resources.files import install_file_routes
+from moontwist.resources.channel import ApiChannel
 from moontwist.resources.guard import HttpGuard
 from moontwist.resources.http import HttpApi, client_ip, error_body, write_json
 from moontwist.protocols.flow import DEFAULT_SEND_LIMIT
@@ -20,6 +21,7 @@ from moontwist.resources.bridge import BridgeFactory
 from moontwist.resources.metrics import install_metrics_route
 from moontwist.resources.octoprint import install_octoprint_routes
 from moontwist.resources.welcome import install_welcome_route
+from moontwist.resources.request import DEFAULT_BODY_LIMIT, BodyGate, request_factory
 from moontwist.resources.websocket import JsonRpcWebsocketFactory
 
 
@@ -32,7 +34,7 @@ class ApiSite(Site):
     """
 
     noisy = False  # "Starting factory <ApiSite object at 0x…>": the listener logs where it listens
-
+    protocol = ApiChannel
     access_log = False
     # Every request passes it before reaching any resource (see resources/guard.py).
     guard: HttpGuard | None = None
@@ -88,23 +90,27 @@ def redact_query(uri: bytes) -> bytes:
     return path + mark + b"&".join(pairs)
 
 
-def build_site(ctx: ServerContext, prefix: str = "") -> Site:
-    """One ``Site`` serving every HTTP route and ``/websocket`` for ``ctx``."""
+def build_site(ctx: ServerContext, prefix: str = "", max_body_size: int = DEFAULT_BODY_LIMIT) -> Site:
+    """One ``Site`` serving every HTTP route and ``/websocket`` for ``ctx``;
+    a body other than an upload's may be ``max_body_size`` bytes."""
     api = HttpApi(ctx.registry, prefix, debug=ctx.options.debug)
     factory = JsonRpcWebsocketFactory(ctx.registry, ctx.connections, ctx.reactor)
 
     @api.app.route(api.route_path("/websocket"), branch=False)
     def websocket(request: IRequest) -> Any:
-        if not ctx.connections.has_room_for_websocket():
+        user = getattr(request, "moontwist_user", None)
+        if not ctx.connections.has_room_for_websocket(anonymous=user is None):
             error = ApiError("Maximum number of open websockets reached", 503)
             return write_json(request, 503, error_body(error))
-        return factory.upgrade(getattr(request, "moontwist_user", None), client_ip(request))
+        return factory.upgrade(user, client_ip(request))
 
     _add_bridge(ctx, api)
     install_octoprint_routes(ctx, api)
     install_welcome_route(ctx, api)
     install_metrics_route(ctx, api)
-    site = ApiSite(api.build(), requestFactory=install_file_routes(ctx, api))
+    gate = BodyGate(max_body_size, ctx.reactor)
+    install_file_routes(ctx, api, gate)
+    site = ApiSite(api.build(), requestFactory=request_factory(gate))
     authorization = ctx.components.get("authorization")
     if authorization is not None:
         site.guard = HttpGuard(authorization, ctx.registry, api.prefix)

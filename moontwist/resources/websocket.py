@@ -25,6 +25,9 @@ MAX_MESSAGE_SIZE = 4 * 1024 * 1024
 PING_INTERVAL = 10.0
 PING_TIMEOUT = 30.0
 HANDSHAKE_TIMEOUT = 10.0
+# The close code for a websocket that did not authenticate in time (an
+# application code: Autobahn sends only 1000 and 3000-4999).
+IDENTIFY_TIMEOUT_CODE = 4001
 
 
 class WebsocketSession(RpcSession):
@@ -49,6 +52,9 @@ class WebsocketSession(RpcSession):
     def abort(self) -> None:
         self.protocol.dropConnection(abort=True)
 
+    def identity_changed(self) -> None:
+        self.protocol.identify_clock()
+
 
 class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
     """Feeds text or binary frames to the session and writes its replies."""
@@ -58,6 +64,8 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
     budget: SendBudget | None = None
     ip: str | None = None
     user: dict[str, Any] | None = None
+    # Closes a connection still without a user after the identify timeout.
+    identify_deadline: Any = None
     # Set when the HTTP side already established the client's address and user.
     identified = False
 
@@ -95,6 +103,26 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
         self.session = WebsocketSession(self, factory.registry, factory.connections, self.ip)
         self.session.user = self.user
         self.session.opened()
+        self.identify_clock()
+
+    def identify_clock(self) -> None:
+        """Start the deadline to authenticate while the connection has no user; stop it once it has."""
+        anonymous = self.session is not None and self.session.user is None
+        if anonymous and self.identify_deadline is None:
+            self.identify_deadline = self.factory.clock.callLater(
+                self.factory.connections.identify_timeout, self._identify_expired)
+        elif not anonymous:
+            self._stop_identify_clock()
+
+    def _identify_expired(self) -> None:
+        self.identify_deadline = None
+        if self.session is not None and self.session.user is None:
+            self.sendClose(IDENTIFY_TIMEOUT_CODE, "Authentication required")
+
+    def _stop_identify_clock(self) -> None:
+        if self.identify_deadline is not None and self.identify_deadline.active():
+            self.identify_deadline.cancel()
+        self.identify_deadline = None
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         if self.session is None:
@@ -132,6 +160,7 @@ class JsonRpcWebsocketProtocol(WebSocketServerProtocol):
         cancel_leftover_timers(self)
 
     def onClose(self, wasClean: bool, code: int, reason: str) -> None:
+        self._stop_identify_clock()
         if self.session is not None:
             session, self.session = self.session, None
             session.closed()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moontwist.config.options import Option, SectionOptions
+from moontwist.config.options import OURS, Option, SectionOptions
 
 SERVER = SectionOptions(
     "server",
@@ -25,6 +25,13 @@ SERVER = SectionOptions(
         Option("ssl_key_path", "str", None, "Deprecated: private key used when `<data>/certs/moonraker.key` "
                "is missing.", deprecated=True),
         Option("route_prefix", "str", None, "Prefix of every HTTP route, e.g. `moonraker/printer1`."),
-        Option("max_websocket_connections", "int", 50, "Websocket connections accepted at once.", minval=1),
+        Option("max_websocket_connections", "int", 50, "Websocket connections with a user (logged in, API key, "
+               "trusted address) accepted at once.", minval=1),
+        Option("max_request_body_size", "int", 4, "Largest body of a request other than an upload (JSON, "
+               "form), in MiB; larger is refused with 413 from its headers.", origin=OURS, minval=1),
+        Option("max_unauthenticated_websockets", "int", 10, "Websockets without a user accepted at once, "
+               "counted apart so that they cannot take the slots of users.", origin=OURS, minval=1),
+        Option("unauthenticated_websocket_timeout", "float", 20.0, "Seconds a websocket without a user has "
+               "to authenticate before it is closed.", origin=OURS, minval=1.0),
     ),
 )

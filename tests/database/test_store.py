@@ -1,3 +1,4 @@
+import stat
 from pathlib import Path
 
 from twisted.internet import reactor
@@ -144,6 +145,23 @@ class StoreLifecycleTests(TestCase):
         store = open_store(self)
         other = Store(store.path, reactor)
         self.assertRaises(DatabaseLocked, other.open)
+
+    async def test_store_is_readable_by_its_owner_alone(self) -> None:
+        path = Path(self.mktemp()).resolve()
+        store = open_store(self, path)
+        await store.insert("authorized_users", ["alice"], {"jwt_secret": "seed"})
+        modes = {child.name: stat.S_IMODE(child.stat().st_mode) for child in path.iterdir()}
+        self.assertEqual((stat.S_IMODE(path.stat().st_mode), modes),
+                         (0o700, {"data.mdb": 0o600, "lock.mdb": 0o600, "moontwist.lock": 0o600}))
+
+    async def test_store_created_world_readable_is_tightened_when_opened(self) -> None:
+        path = Path(self.mktemp()).resolve()
+        await open_store(self, path).close()
+        path.chmod(0o755)
+        (path / "data.mdb").chmod(0o644)
+        open_store(self, path)
+        self.assertEqual((stat.S_IMODE(path.stat().st_mode), stat.S_IMODE((path / "data.mdb").stat().st_mode)),
+                         (0o700, 0o600))
 
     def test_store_lives_beside_moonrakers_files(self) -> None:
         self.assertEqual(store_path("/data"), Path("/data/database/moontwist"))

@@ -7,7 +7,9 @@ from moontwist.protocols import jsoncodec
 from moontwist.protocols.jsonrpc import JsonRpcDispatcher, RpcCall, RpcError
 
 
-class JsonRpcDispatcherTests(SynchronousTestCase):
+class DispatcherCase(SynchronousTestCase):
+    """A dispatcher over a few test methods; ``reply`` decodes what it answers."""
+
     def setUp(self) -> None:
         self.calls: list[RpcCall] = []
         self.dispatcher = JsonRpcDispatcher(self.dispatch)
@@ -20,12 +22,17 @@ class JsonRpcDispatcherTests(SynchronousTestCase):
             raise RuntimeError("boom")
         if call.method == "later":
             return Deferred()
+        if call.method == "opaque":
+            return succeed({"thing": object()})
         return succeed({"echo": call.params})
 
     def reply(self, payload: bytes | str) -> Any:
         raw = self.successResultOf(self.dispatcher.handle(payload))
         return None if raw is None else jsoncodec.decode(raw)
 
+
+
+class JsonRpcDispatcherTests(DispatcherCase):
     def test_request_gets_result_with_its_id(self) -> None:
         reply = self.reply(b'{"jsonrpc":"2.0","method":"m","params":{"a":1},"id":7}')
         self.assertEqual(reply, {"jsonrpc": "2.0", "result": {"echo": {"a": 1}}, "id": 7})
@@ -83,3 +90,37 @@ class JsonRpcDispatcherTests(SynchronousTestCase):
 
     def test_reply_waits_for_a_pending_result(self) -> None:
         self.assertNoResult(self.dispatcher.handle(b'{"jsonrpc":"2.0","method":"later","id":1}'))
+
+
+class HostileValueTests(DispatcherCase):
+    """Values JSON allows but no client may send: refused before any handler runs."""
+
+    def test_non_finite_id_is_invalid_request_with_null_id(self) -> None:
+        for raw_id in (b"1e999999", b"NaN", b"-Infinity", b"true", b'"\\ud800"'):
+            reply = self.reply(b'{"jsonrpc":"2.0","method":"m","id":' + raw_id + b"}")
+            self.assertEqual(reply, {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"},
+                                     "id": None}, raw_id)
+        self.assertEqual(self.calls, [])
+
+    def test_finite_float_id_is_kept(self) -> None:
+        self.assertEqual(self.reply(b'{"jsonrpc":"2.0","method":"m","id":1.5}')["id"], 1.5)
+
+    def test_lone_surrogate_in_params_is_400_with_the_id(self) -> None:
+        reply = self.reply(b'{"jsonrpc":"2.0","method":"m","params":{"script":"M118 \\ud800"},"id":4}')
+        self.assertEqual(reply, {"jsonrpc": "2.0", "id": 4, "error": {
+            "code": 400, "message": "Invalid string: a lone surrogate is not valid Unicode"}})
+        self.assertEqual(self.calls, [])
+
+    def test_batch_refuses_only_the_invalid_request(self) -> None:
+        reply = self.reply(b'[{"jsonrpc":"2.0","method":"m","params":{"n":NaN},"id":1},'
+                           b'{"jsonrpc":"2.0","method":"m","params":{"n":2},"id":2}]')
+        self.assertEqual([(r["id"], r.get("error", {}).get("code")) for r in reply], [(1, 400), (2, None)])
+        self.assertEqual([call.params for call in self.calls], [{"n": 2}])
+
+    def test_invalid_notification_gets_no_reply(self) -> None:
+        self.assertIsNone(self.reply(b'{"jsonrpc":"2.0","method":"m","params":{"n":Infinity}}'))
+
+    def test_result_that_cannot_be_encoded_is_an_internal_error(self) -> None:
+        reply = self.reply(b'{"jsonrpc":"2.0","method":"opaque","id":9}')
+        self.assertEqual(reply["error"], {"code": -32603, "message": "Result could not be encoded"})
+        self.flushLoggedErrors(TypeError)

@@ -10,7 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from moontwist.errors import ApiError
 from moontwist.resources.multipart_upload import MAX_FIELD_SIZE, MultipartUpload, boundary_of
 from moontwist.services.files.incoming import IncomingFile
-from tests.resources.test_upload_request import BOUNDARY, multipart
+from tests.resources.test_request import BOUNDARY, multipart
 
 
 class MultipartUploadTests(SynchronousTestCase):

@@ -73,6 +73,8 @@ class IncomingFile:
         self.directory = directory
         self.pending = 0
         self.on_drained: Callable[[], None] | None = None
+        # Told at once when a write fails (a full disk): the sender should stop.
+        self.on_failed: Callable[[ApiError], None] | None = None
         self._run = run_in_thread
         self._target: _Target | None = None
         self._queue: list[bytes] = []
@@ -137,6 +139,8 @@ class IncomingFile:
         log.warn("Upload to {directory} failed: {error}", directory=self.directory, error=failure.getErrorMessage())
         self._queue.clear()
         self.pending = 0
+        if self.on_failed is not None:
+            self.on_failed(self._api_error())
         self._pump()
 
     def _finish_failed(self, failure: Any) -> None:

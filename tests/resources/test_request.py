@@ -1,4 +1,4 @@
-"""UploadRequest on a real HTTPChannel with an in-memory transport."""
+"""BoundedRequest on a real HTTPChannel with an in-memory transport."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from twisted.web.server import NOT_DONE_YET, Site
 
 from moontwist.errors import ApiError
 from moontwist.resources import multipart_upload
-from moontwist.resources.upload_request import LINGER, UploadGate, request_factory
+from moontwist.resources.request import BODY_TIMEOUT, LINGER, BodyGate, request_factory
 from moontwist.services.files.incoming import IncomingFile
 from tests.services.files.helpers import ManualThreads
 
@@ -83,14 +83,28 @@ class Echo(Resource):
         return NOT_DONE_YET
 
 
-class UploadRequestTests(SynchronousTestCase):
+class HeaderGuard:
+    """The site's guard as the request sees it: refuses any target without ``?token=ok``."""
+
+    def __init__(self) -> None:
+        self.judged: list[bytes] = []
+
+    def refusal(self, request: Any, method: bytes, target: bytes) -> ApiError | None:
+        self.judged.append(target)
+        return None if target.endswith(b"?token=ok") else ApiError("Unauthorized", 401)
+
+
+class ChannelTestCase(SynchronousTestCase):
+    """A Site with ``BoundedRequest`` on an in-memory connection."""
+
     def setUp(self) -> None:
         self.folder = Path(self.mktemp()).resolve()
         self.folder.mkdir()
         self.clock = Clock()
         self.threads: Any = maybeDeferred
         self.opened_roots: list[str] = []
-        self.gate = UploadGate({b"/server/files/upload"}, 1000, self.open_file, self.clock)
+        self.gate = BodyGate(600, self.clock)
+        self.gate.accept_uploads({b"/server/files/upload"}, 1000, self.open_file)
         self.resource = Echo()
         self.connect(self.resource)
 
@@ -116,6 +130,11 @@ class UploadRequestTests(SynchronousTestCase):
             size, _, rest = body.partition(b"\r\n")
             body = rest[:int(size, 16)]
         return status, body
+
+
+
+class UploadRequestTests(ChannelTestCase):
+    """Streamed uploads."""
 
     def test_body_streams_to_the_temp_file_and_is_never_spooled(self) -> None:
         body = multipart({"root": "gcodes", "path": "sub"}, data=b"G1 X5\n" * 50)
@@ -208,3 +227,89 @@ class UploadRequestTests(SynchronousTestCase):
         self.send(head("/server/files/upload", len(body)) + body)
         self.assertEqual(self.response(), (401, b"Unauthorized"))
         self.assertEqual(list(self.folder.iterdir()), [])
+
+
+class BodyLimitTests(ChannelTestCase):
+    """Bodies of requests that are not uploads: bounded, held in memory, judged first."""
+
+    def test_json_content_length_over_the_limit_is_413_before_any_body_byte(self) -> None:
+        self.channel.dataReceived(b"POST /server/jsonrpc HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\n"
+                                  b"Content-Length: 300000000\r\nExpect: 100-continue\r\n\r\n")
+        raw = self.transport.value()
+        self.assertTrue(raw.startswith(b"HTTP/1.1 413 "), raw)
+        self.assertNotIn(b"100 Continue", raw)
+        self.assertIn(b"connection: close", raw.lower())
+        self.assertEqual(self.response()[1], b'{"error":{"code":413,"message":"Request body of 300000000 bytes '
+                                             b'exceeds the limit of 600 bytes"}}')
+
+    def test_chunked_body_is_counted_as_it_arrives_and_refused_past_the_limit(self) -> None:
+        self.send(b"POST /server/jsonrpc HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(6):
+            self.send(b"64\r\n" + b"x" * 100 + b"\r\n", chunk=200)
+        self.assertEqual(self.transport.value(), b"")
+        self.send(b"1\r\ny\r\n")
+        self.assertEqual(self.response(), (413, b'{"error":{"code":413,"message":"Request body exceeds the limit '
+                                                b'of 600 bytes"}}'))
+        for _ in range(100):
+            self.send(b"64\r\n" + b"x" * 100 + b"\r\n", chunk=200)
+        self.send(b"0\r\n\r\n")
+        self.assertFalse(hasattr(self.resource, "spooled"))
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_body_at_the_limit_is_held_in_memory_and_read_by_the_route(self) -> None:
+        self.send(b"POST /other HTTP/1.1\r\nHost: p\r\nContent-Length: 600\r\n\r\n" + b"z" * 600, chunk=128)
+        self.assertEqual(self.response(), (200, b"plain:" + b"z" * 600))
+
+    def test_guard_refuses_a_body_on_its_headers_and_never_stores_it(self) -> None:
+        guard = self.channel.site.guard = HeaderGuard()
+        self.channel.dataReceived(b"POST /server/database/item HTTP/1.1\r\nHost: p\r\nContent-Type: "
+                                  b"application/json\r\nContent-Length: 500\r\n\r\n")
+        self.assertEqual(guard.judged, [b"/server/database/item"])
+        self.assertTrue(self.transport.value().startswith(b"HTTP/1.1 401 "))
+        self.assertIn(b"connection: close", self.transport.value().lower())
+        self.send(b"{" * 500)
+        self.assertFalse(hasattr(self.resource, "spooled"))
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_guard_refuses_an_upload_on_its_headers(self) -> None:
+        self.channel.site.guard = HeaderGuard()
+        body = multipart({}, data=b"G1\n" * 10)
+        self.send(head("/server/files/upload", len(body)) + body)
+        self.assertEqual(self.response()[0], 401)
+        self.assertEqual(self.opened_roots, [])
+        self.assertEqual(list(self.folder.iterdir()), [])
+
+    def test_request_the_guard_accepts_reads_its_body(self) -> None:
+        self.channel.site.guard = HeaderGuard()
+        self.send(b"POST /other?token=ok HTTP/1.1\r\nHost: p\r\nContent-Length: 5\r\n\r\nhello")
+        self.assertEqual(self.response(), (200, b"plain:hello"))
+
+    def test_request_without_a_body_is_left_to_the_guard_at_the_route(self) -> None:
+        guard = self.channel.site.guard = HeaderGuard()
+        self.send(b"GET /other HTTP/1.1\r\nHost: p\r\n\r\n")
+        self.assertEqual(guard.judged, [])
+
+    def test_body_not_in_within_the_deadline_is_408_and_closed(self) -> None:
+        self.channel.dataReceived(b"POST /server/jsonrpc HTTP/1.1\r\nHost: p\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(int(BODY_TIMEOUT)):
+            self.channel.dataReceived(b"x")
+            self.clock.advance(1)
+        self.assertEqual(self.response(), (408, b'{"error":{"code":408,"message":"Request body not received in time"}}'))
+        self.assertTrue(self.transport.disconnecting)
+        self.assertEqual(self.body_clocks(), [])
+
+    def test_body_in_before_the_deadline_leaves_no_timer(self) -> None:
+        self.send(b"POST /other HTTP/1.1\r\nHost: p\r\nContent-Length: 5\r\n\r\nhello")
+        self.assertEqual(self.body_clocks(), [])
+
+    def body_clocks(self) -> list[Any]:
+        return [call for call in self.clock.getDelayedCalls() if call.func.__name__ == "_body_expired"]
+
+    def test_upload_has_no_body_deadline(self) -> None:
+        body = multipart({}, data=b"G1\n" * 10)
+        self.send(head("/server/files/upload", len(body)))
+        step = len(body) // 20 + 1
+        for start in range(0, len(body), step):
+            self.clock.advance(BODY_TIMEOUT / 10)
+            self.send(body[start:start + step])
+        self.assertEqual(self.response()[0], 200)
