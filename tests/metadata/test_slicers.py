@@ -14,7 +14,7 @@ from moontwist.metadata.slicers import identify
 from .helpers import command_bounds, sample
 
 # Fields every sample has whatever the slicer: checked in test_extract.
-_COMMON = ("size", "modified", "uuid", "file_processors", "filename", "print_start_time", "job_id")
+_COMMON = ("size", "modified", "uuid", "filename", "print_start_time", "job_id")
 
 EXPECTED: dict[str, dict[str, Any]] = {
     "prusaslicer": {
