@@ -26,12 +26,17 @@ const ADAPTERS = {
     initList: s => s.socket.initializationList,
     klippyState: s => s.server.klippy_state,
     printState: s => (s.printer.print_stats || {}).state,
+    historyJobs: s => s.server.history.jobs,
     notifications: g => (g['gui/notifications/getNotifications'] || [])
       .filter(n => !n.dismissed).map(n => `${n.priority}: ${n.title} — ${n.description}`),
     consoleInput: '.gcode-command-field textarea',
+    upload: (page, file) => page.locator('input[type=file][multiple]:not([webkitdirectory])').first()
+      .setInputFiles(file, { timeout: 10000 }),
     startPrint: filename => `vm.$socket.emit('printer.print.start', {filename: ${JSON.stringify(filename)}})`,
     peripheralsVm: 'dialogDevices',
-    peripheralsOpenEditorFirst: true
+    peripheralsRefresh: page => page.getByRole('button', { name: /refresh/i }).first(),
+    peripheralsOpenEditorFirst: true,
+    closeEditor: "vm.$store.dispatch('editor/close')"
   },
   fluidd: {
     routes: { console: '/console', files: '/jobs', history: '/history', config: '/configure',
@@ -40,16 +45,52 @@ const ADAPTERS = {
     initList: s => [],
     klippyState: s => ((s.printer.printer || {}).webhooks || {}).state || s.server.klippy_state,
     printState: s => ((s.printer.printer || {}).print_stats || {}).state,
+    historyJobs: s => s.history.jobs,
     notifications: g => (g['notifications/getNotifications'] || [])
       .map(n => `${n.type}: ${n.title} — ${n.description || ''}`),
     consoleInput: '.console-command textarea',
+    // its file browser's "+" menu (opened through the menu's own state), then a real
+    // click on "Upload files"
+    upload: async (page, file) => {
+      const opened = await vmEval(page, `(() => {
+        const walk = v => {
+          if (typeof v.emulateClick === 'function') return v
+          for (const c of v.$children) { const f = walk(c); if (f) return f }
+          return null
+        }
+        const add = walk(vm)
+        if (!add) return false
+        add.$children[0].isActive = true
+        return true
+      })()`)
+      if (!opened) throw new Error('no file browser "+" menu on the jobs page')
+      const item = page.getByText(/upload files/i).first()
+      await item.waitFor({ state: 'visible', timeout: 5000 })
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }), item.click()])
+      await chooser.setFiles(file)
+    },
     startPrint: filename => `vm.$socket.emit('printer.print.start', {params: {filename: ${JSON.stringify(filename)}}})`,
     peripheralsVm: 'peripheralsDialogOpen',
-    peripheralsOpenEditorFirst: false
+    peripheralsRefresh: page => page.locator('.v-dialog--active .v-toolbar:has([role=tab]) button').first(),
+    peripheralsOpenEditorFirst: false,
+    closeEditor: null
   }
 }
 const ui = ADAPTERS[UI]
 
+// What these UIs also get from Moonraker 0.11.0 on the same steps (UI_CHECK_MOONRAKER
+// runs): listed, but not counted as our failures.
+const SAME_AS_MOONRAKER = [
+  // Mainsail's first start reads its theme files, which do not exist yet
+  p => p.kind === 'http' && p.status === 404 && /\/server\/files\/config\/\.theme\//.test(p.url),
+  // Fluidd's first start reads its namespace, which does not exist yet
+  p => p.kind === 'http' && p.status === 404 && /\/server\/database\/item\?namespace=fluidd$/.test(p.url),
+  // metadata asked for right after an upload, before its scan ends
+  p => p.kind === 'jsonrpc' && p.method === 'server.files.metadata' && /Metadata not available/.test(p.error),
+  // Fluidd asks printer.info while Klippy restarts, and logs the rejection
+  p => p.step === 'klipper-restart' && p.kind === 'jsonrpc' && p.method === 'printer.info' && /503/.test(p.error),
+  p => p.step === 'klipper-restart' && p.kind === 'pageerror'
+]
 const problems = [] // every JSON-RPC error, HTTP >= 400, failed request, page error
 const consoleErrors = []
 const sentCalls = new Map() // request id -> {method, params}
@@ -89,11 +130,7 @@ function onFrameReceived (payload) {
       continue
     }
     const call = sentCalls.get(m.id) || { method: '?', params: undefined }
-    if (m.error) {
-      record('jsonrpc', { method: call.method, params: short(call.params), error: short(m.error) })
-    } else {
-      methodsSent.forEach(s => { if (s.method === call.method && !s.answered) s.answered = true })
-    }
+    if (m.error) record('jsonrpc', { method: call.method, params: short(call.params), error: short(m.error) })
   }
 }
 
@@ -135,7 +172,7 @@ async function goto (page, route) {
   await page.waitForTimeout(1500)
 }
 
-async function setVmFlag (page, flag) {
+async function setVmFlag (page, flag, value = true) {
   return vmEval(page, `(() => {
     const walk = v => {
       if (Object.prototype.hasOwnProperty.call(v.$data || {}, ${JSON.stringify(flag)})) return v
@@ -144,7 +181,7 @@ async function setVmFlag (page, flag) {
     }
     const found = walk(vm)
     if (!found) return false
-    found[${JSON.stringify(flag)}] = true
+    found[${JSON.stringify(flag)}] = ${JSON.stringify(value)}
     return true
   })()`)
 }
@@ -233,8 +270,8 @@ async function main () {
 
   await step(page, 'upload', async () => {
     await goto(page, ui.routes.files)
-    const input = page.locator('input[type=file]:not([webkitdirectory])').first()
-    await input.setInputFiles(GCODE, { timeout: 10000 })
+    // the files page's own upload, not the app bar's upload-and-print
+    await ui.upload(page, GCODE)
     await waitFor(`${GCODE_NAME} listed`, async () => (await page.locator(`text=${GCODE_NAME}`).count()) > 0, 20000)
   })
 
@@ -256,13 +293,14 @@ async function main () {
     await goto(page, ui.routes.history)
     await waitFor(`${GCODE_NAME} in the history list`, async () =>
       (await page.locator(`text=${GCODE_NAME}`).count()) > 0, 15000)
-    const html = (await page.innerText('body')).toLowerCase()
-    if (!/completed|complete/.test(html)) throw new Error('the job is not shown as completed')
+    const jobs = await storeValue(page, ui.historyJobs)
+    const job = (jobs || []).find(j => j.filename === GCODE_NAME)
+    if (!job || job.status !== 'completed') throw new Error(`the job is ${job ? job.status : 'not in the store'}`)
   })
 
   await step(page, 'config-editor', async () => {
     await goto(page, ui.routes.config)
-    await page.locator('text=moonraker.conf').first().click({ timeout: 10000 })
+    await page.getByText('moonraker.conf', { exact: true }).first().click({ timeout: 10000 })
     await waitFor('moonraker.conf open in the editor', async () =>
       (await page.locator('.cm-content, .monaco-editor').count()) > 0 &&
       /\[server\]/.test(await page.innerText('body')), 20000)
@@ -274,25 +312,37 @@ async function main () {
       await goto(page, ui.routes.system)
     }
     const before = methodsSent.length
-    if (!(await setVmFlag(page, ui.peripheralsVm))) throw new Error('no peripherals dialog on this page')
-    await page.waitForTimeout(4000)
+    try {
+      if (!(await setVmFlag(page, ui.peripheralsVm))) throw new Error('no peripherals dialog on this page')
+      await page.waitForTimeout(1500)
+      await page.screenshot({ path: path.join(OUT, `${UI}-peripherals-dialog-open.png`) })
+      // every tab of the dialog, and its refresh button: both UIs search only then
+      const tabs = page.getByRole('tab', { name: /^\s*(serial|usb|video|can)/i })
+      for (let i = 0; i < await tabs.count(); i++) {
+        await tabs.nth(i).click({ timeout: 5000 })
+        await page.waitForTimeout(500)
+        const refresh = ui.peripheralsRefresh(page)
+        await waitFor('an enabled refresh button', async () => refresh.isEnabled(), 10000)
+        await refresh.click({ timeout: 5000 })
+        await page.waitForTimeout(1000)
+      }
+      await page.screenshot({ path: path.join(OUT, `${UI}-peripherals-dialog.png`) })
+    } finally {
+      await setVmFlag(page, ui.peripheralsVm, false)
+      if (ui.closeEditor) await vmEval(page, ui.closeEditor)
+    }
+    if (ui.peripheralsOpenEditorFirst) await goto(page, ui.routes.system)
     const asked = methodsSent.slice(before).map(s => s.method).filter(m => m.startsWith('machine.peripherals.'))
     if (!asked.length) throw new Error('the UI asked for no machine.peripherals.* method')
     const failed = problems.filter(p => p.step === stepName && p.method && p.method.startsWith('machine.peripherals.'))
     if (failed.length) throw new Error(`failed: ${failed.map(p => p.method).join(', ')}`)
-    await page.screenshot({ path: path.join(OUT, `${UI}-peripherals-dialog.png`) })
-    await page.keyboard.press('Escape')
-    await page.keyboard.press('Escape')
-    if (ui.peripheralsOpenEditorFirst) {
-      await goto(page, ui.routes.system)
-    }
     return `asked ${[...new Set(asked)].join(', ')}`
   })
 
   await step(page, 'webcams', async () => {
     await goto(page, ui.routes.webcams)
     const calls = methodsSent.filter(s => s.method === 'server.webcams.list')
-    if (!calls.length) throw new Error('server.webcams.list never called')
+    if (!calls.length) throw new Error('server.webcams.list never called (the UI saw no webcam component)')
     const failed = problems.filter(p => p.method === 'server.webcams.list')
     if (failed.length) throw new Error(`server.webcams.list failed: ${failed[0].error}`)
   })
@@ -328,20 +378,23 @@ async function main () {
   })
 
   await step(page, 'no-failing-calls', async () => {
-    if (problems.length) throw new Error(`${problems.length} failing call(s), listed below`)
+    const ours = problems.filter(p => !SAME_AS_MOONRAKER.some(known => known(p)))
+    if (ours.length) throw new Error(`${ours.length} failing call(s) Moonraker does not have, listed below`)
+    return `${problems.length} seen, all also seen with Moonraker 0.11.0`
   })
 
   await browser.close()
-  const results = { ui: UI, steps, problems, consoleErrors, socketEvents }
-  fs.writeFileSync(path.join(OUT, `${UI}-results.json`), JSON.stringify(results, null, 2))
   console.log(`\nFailing calls seen by ${UI}:`)
   for (const p of problems) {
+    p.sameAsMoonraker = SAME_AS_MOONRAKER.some(known => known(p))
     const what = p.kind === 'jsonrpc' ? `${p.method} ${p.params || ''} -> ${p.error}`
       : p.kind === 'http' ? `${p.method} ${p.url} -> ${p.status} ${p.body}`
         : `${p.method || ''} ${p.url || ''} ${p.error}`
-    console.log(`  [${p.step}] ${p.kind}: ${what}`)
+    console.log(`  [${p.step}]${p.sameAsMoonraker ? ' (also with Moonraker)' : ''} ${p.kind}: ${what}`)
   }
   if (!problems.length) console.log('  none')
+  const results = { ui: UI, steps, problems, consoleErrors, socketEvents }
+  fs.writeFileSync(path.join(OUT, `${UI}-results.json`), JSON.stringify(results, null, 2))
   process.exitCode = steps.every(s => s.result === 'PASS') ? 0 : 1
 }
 
