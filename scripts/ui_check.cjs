@@ -27,7 +27,7 @@ const ADAPTERS = {
     klippyState: s => s.server.klippy_state,
     printState: s => (s.printer.print_stats || {}).state,
     historyJobs: s => s.server.history.jobs,
-    notifications: g => (g['gui/notifications/getNotifications'] || [])
+    notifications: (s, g) => (g['gui/notifications/getNotifications'] || [])
       .filter(n => !n.dismissed).map(n => `${n.priority}: ${n.title} — ${n.description}`),
     consoleInput: '.gcode-command-field textarea',
     upload: (page, file) => page.locator('input[type=file][multiple]:not([webkitdirectory])').first()
@@ -46,7 +46,7 @@ const ADAPTERS = {
     klippyState: s => ((s.printer.printer || {}).webhooks || {}).state || s.server.klippy_state,
     printState: s => ((s.printer.printer || {}).print_stats || {}).state,
     historyJobs: s => s.history.jobs,
-    notifications: g => (g['notifications/getNotifications'] || [])
+    notifications: (s, g) => (g['notifications/getNotifications'] || [])
       .map(n => `${n.type}: ${n.title} — ${n.description || ''}`),
     consoleInput: '.console-command textarea',
     // its file browser's "+" menu (opened through the menu's own state), then a real
@@ -228,6 +228,13 @@ async function main () {
     if (failure && /ERR_ABORTED/.test(failure.errorText)) return
     record('requestfailed', { method: request.method(), url: request.url(), error: failure && failure.errorText })
   })
+  page.on('request', request => {
+    const url = new URL(request.url())
+    if (url.pathname.startsWith('/machine/') || url.pathname.startsWith('/server/')) {
+      // the HTTP calls the UIs make with axios, named as the method they stand for
+      methodsSent.push({ step: stepName, method: url.pathname.slice(1).replace(/\//g, '.'), at: Date.now(), http: true })
+    }
+  })
   page.on('pageerror', error => record('pageerror', { error: short(error.message) }))
   page.on('console', message => {
     if (message.type() === 'error') consoleErrors.push({ step: stepName, text: short(message.text()) })
@@ -334,8 +341,9 @@ async function main () {
     if (ui.peripheralsOpenEditorFirst) await goto(page, ui.routes.system)
     const asked = methodsSent.slice(before).map(s => s.method).filter(m => m.startsWith('machine.peripherals.'))
     if (!asked.length) throw new Error('the UI asked for no machine.peripherals.* method')
-    const failed = problems.filter(p => p.step === stepName && p.method && p.method.startsWith('machine.peripherals.'))
-    if (failed.length) throw new Error(`failed: ${failed.map(p => p.method).join(', ')}`)
+    const failed = problems.filter(p => p.step === stepName &&
+      ((p.method || '').startsWith('machine.peripherals.') || /\/machine\/peripherals\//.test(p.url || '')))
+    if (failed.length) throw new Error(`failed: ${failed.map(p => p.kind === 'http' ? `${p.url} ${p.status}` : p.method).join(', ')}`)
     return `asked ${[...new Set(asked)].join(', ')}`
   })
 

@@ -75,7 +75,7 @@ HTTP_ROUTES = {
     "printer.info": ("GET", "/printer/info"),
     "printer.gcode.script": ("POST", "/printer/gcode/script"),
     "printer.objects.list": ("GET", "/printer/objects/list"),
-    "printer.objects.query": ("POST", "/printer/objects/query"),
+    "printer.objects.query": ("GET", "/printer/objects/query"),
     "printer.print.start": ("POST", "/printer/print/start"),
     "printer.print.pause": ("POST", "/printer/print/pause"),
     "printer.print.resume": ("POST", "/printer/print/resume"),
@@ -205,7 +205,7 @@ CALLS: dict[str, Call] = {
     "printer.objects.subscribe": Call(SUBSCRIBE_ALL, {"eventtime": NUMBER,
                                                       "status": {"webhooks": {"state": str},
                                                                  "print_stats": {"state": str}}}),
-    "printer.gcode.help": Call(None, {"G28": str, "M118": str}),
+    "printer.gcode.help": Call(None, {"RESTART": str, "FIRMWARE_RESTART": str, "STATUS": str}),
     "printer.gcode.script": Call({"script": "M118 table test"}, "ok"),
     "printer.query_endstops.status": Call(None, {"x": str, "y": str, "z": str}),
     "machine.system_info": Call(None, {"system_info": {"cpu_info": dict, "sd_info": dict,
@@ -305,7 +305,7 @@ CALLS: dict[str, Call] = {
     "server.history.get_job": Call(lambda state: {"uid": state["job_id"]}, {"job": JOB}),
     "server.history.totals": Call(None, {"job_totals": TOTALS, "auxiliary_totals": list}),
     "server.history.delete_job": Call(lambda state: {"uid": state["job_id"]}, {"deleted_jobs": [str]}),
-    "server.history.reset_totals": Call(None, {"last_totals": TOTALS}),
+    "server.history.reset_totals": Call(None, {"last_totals": TOTALS}, needs="idle"),
     # Moonraker loads its sensor component only with [sensor NAME] sections.
     "server.sensors.list": Call({"extended": False}, NOT_SERVED),
     "server.logs.rollover": Call({"application": "moonraker"}, {"rolled_over": [str], "failed": dict}),
@@ -358,9 +358,3 @@ CALLS: dict[str, Call] = {
 # Methods whose call restarts the daemon or Klippy: the session waits for it to come back.
 RESTARTS_DAEMON = {"server.restart", "server.database.restore"}
 RESTARTS_KLIPPY = {"printer.emergency_stop", "printer.firmware_restart", "printer.restart"}
-
-def http_query(params: dict[str, Any] | None) -> dict[str, list[str]]:
-    """GET params as Moonraker reads them from a query string."""
-    return {key: [value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)]
-            for key, value in (params or {}).items()}
-

@@ -119,7 +119,11 @@ class Session:
             headers["Authorization"] = f"Bearer {self.state['token']}"
         url = self.http + path
         body = None
-        if verb in ("GET", "DELETE"):
+        if method == "printer.objects.query":
+            # Moonraker's query string: one key per object, its fields comma-separated
+            url += "?" + "&".join(name if fields is None else f"{name}={','.join(fields)}"
+                                  for name, fields in (params or {})["objects"].items())
+        elif verb in ("GET", "DELETE"):
             if params:
                 url += "?" + urlencode({k: json.dumps(v) if isinstance(v, (dict, list)) else
                                         str(v).lower() if isinstance(v, bool) else v for k, v in params.items()})
@@ -147,6 +151,15 @@ class Session:
                                           form({"root": "gcodes", "path": folder}, name, data))
         if code != 201:
             raise AssertionError(f"setup upload of {path} failed: {code} {answer}")
+
+    async def http_login(self, password: str) -> None:
+        """Log the test user in over HTTP, as Fluidd does (the helper socket stays trusted)."""
+        response = await http_client(self.test).post(
+            self.http + "/access/login", json={"username": "tabletest", "password": password})
+        login = json.loads(await response.text())
+        if response.code != 200:
+            raise AssertionError(f"setup login failed: {login}")
+        self.state.update(token=login["result"]["token"], refresh_token=login["result"]["refresh_token"])
 
     # --- what a call needs first (done on a helper connection, not counted) ---
 
@@ -210,8 +223,16 @@ class Session:
         if method in ("access.get_user", "access.logout", "access.user.password", "access.refresh_jwt") \
                 and "token" not in self.state:
             await self.helper.call("access.post_user", {"username": "tabletest", "password": "table-pass-1"})
-            login = await self.helper_call("access.login", {"username": "tabletest", "password": "table-pass-1"})
-            self.state.update(token=login["token"], refresh_token=login["refresh_token"])
+            await self.http_login("table-pass-1")
+        if method == "access.logout" and self.state.pop("password_changed", False):
+            # moontwist revokes a user's tokens when its password changes (Moonraker
+            # keeps them): Fluidd logs in again before it can log out.
+            await self.http_login("table-pass-2")
+        if method == "server.temperature_store":
+            for _ in range(100):
+                if "extruder" in await self.helper_call("server.temperature_store"):
+                    break
+                await sleep(0.05)
         if method == "access.delete_user":
             await self.helper.call("access.post_user", {"username": "tabletest", "password": "table-pass-2"})
 
@@ -220,12 +241,13 @@ class Session:
     async def run_row(self, method: str) -> None:
         call = table.CALLS[method]
         transport = table.transport_of(self.client, method)
-        params = call.params_for(self.client, self.state)
-        if method == "server.connection.identify":
-            params = self.state["identify"]
-        where = f"{method} [{self.client}, {transport}] params={json.dumps(params)}"
+        where = f"{method} [{self.client}, {transport}]"
         try:
             await self.prepare(method)
+            params = call.params_for(self.client, self.state)
+            if method == "server.connection.identify":
+                params = self.state["identify"]
+            where += f" params={json.dumps(params)}"
             error, result = await self.send(transport, method, params)
         except Exception as exc:
             self.failures.append(f"{where}: {type(exc).__name__}: {exc}")
@@ -238,6 +260,8 @@ class Session:
             call.keep(self.state, result)
         if method == "access.logout":
             self.state.pop("token", None)
+        if method == "access.user.password":
+            self.state["password_changed"] = True
         if method in table.RESTARTS_KLIPPY:
             await sleep(0.5)
             await self.wait_daemon("shutdown" if method == "printer.emergency_stop" else "ready")
@@ -332,6 +356,9 @@ server: http://127.0.0.1:{free_port()}
         for method in table.CALLS:
             if client in rows[method]:
                 await session.run_row(method)
+        if client in rows["machine.reboot"]:
+            # the host's power went to the stand-ins, nowhere else
+            self.assertIn("reboot", (base / "bin" / "calls.log").read_text())
         if session.failures:
             self.fail(f"{len(session.failures)} of {sum(client in r for r in rows.values())} rows of {client} "
                       "fail:\n  " + "\n  ".join(session.failures))
