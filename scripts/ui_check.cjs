@@ -1,7 +1,7 @@
 // Drive one production build of Mainsail or Fluidd in headless Chromium against a
 // running moontwist, step by step, and record what the browser sees. Started by
 // scripts/ui-check (which starts the daemon and the UI's static server); settings come
-// from the environment: UI (mainsail|fluidd), UI_URL, DAEMON_URL, OUT (folder for
+// from the environment: UI (mainsail|fluidd), UI_URL, OUT (folder for
 // screenshots and results.json), PLAYWRIGHT_CORE (path of the playwright-core
 // package), CHROMIUM (executable), GCODE (path of a small gcode file to print).
 'use strict'
@@ -161,8 +161,9 @@ async function waitFor (what, poll, timeoutMs) {
 }
 
 async function visibleAlerts (page) {
-  return page.$$eval('.v-alert', alerts => alerts
-    .filter(a => a.offsetParent !== null && /warning|error/.test(a.className))
+  // warning/error alerts (Fluidd's cards), and Mainsail's "Missing configuration" panel
+  return page.$$eval('.v-alert, .min-settings-panel', cards => cards
+    .filter(a => a.offsetParent !== null && /warning|error|min-settings-panel/.test(a.className))
     .map(a => a.innerText.trim().replace(/\s+/g, ' ')))
 }
 
@@ -232,7 +233,7 @@ async function main () {
     const url = new URL(request.url())
     if (url.pathname.startsWith('/machine/') || url.pathname.startsWith('/server/')) {
       // the HTTP calls the UIs make with axios, named as the method they stand for
-      methodsSent.push({ step: stepName, method: url.pathname.slice(1).replace(/\//g, '.'), at: Date.now(), http: true })
+      methodsSent.push({ step: stepName, method: url.pathname.slice(1).replace(/\//g, '.'), at: Date.now() })
     }
   })
   page.on('pageerror', error => record('pageerror', { error: short(error.message) }))
