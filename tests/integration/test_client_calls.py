@@ -109,9 +109,6 @@ class Session:
 
     # --- calls ---
 
-    async def ws_call(self, connection: Any, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
-        return await connection.call(method, params)
-
     async def http_call(self, method: str, params: dict[str, Any] | None) -> tuple[int, Any]:
         verb, path = table.HTTP_ROUTES[method]
         headers = dict(self.headers)
@@ -280,7 +277,7 @@ class Session:
         connection = self.ws
         if transport == table.UNIX:
             connection = await connect_unix(self.test, self.base / "comms" / "moonraker.sock")
-        reply = await self.ws_call(connection, method, params)
+        reply = await connection.call(method, params)
         return reply.get("error"), reply.get("result")
 
     def judge(self, shape: Any, transport: str, error: Any, result: Any) -> list[str]:
