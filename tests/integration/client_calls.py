@@ -132,6 +132,8 @@ def check_shape(value: Any, spec: Any, where: str = "result") -> list[str]:
     if spec is float:
         return [] if isinstance(value, (int, float)) and not isinstance(value, bool) else \
             [f"{where}: expected a number, got {type(value).__name__}"]
+    if spec is int and isinstance(value, bool):
+        return [f"{where}: expected int, got bool"]
     return [] if isinstance(value, spec) else [f"{where}: expected {spec.__name__}, got {type(value).__name__}"]
 
 

@@ -307,6 +307,18 @@ class ClientCallsTests(TestCase):
         self.assertEqual(set().union(*rows.values()), set(table.CLIENTS))
         self.assertEqual(len(rows["printer.objects.list"]), 8)
 
+    def test_the_shape_check_names_every_difference(self) -> None:
+        spec = {"jobs": [{"job_id": str, "end_time": (float, int, type(None))}], "count": int, "ok": "ok"}
+        self.assertEqual(table.check_shape({"jobs": [{"job_id": "1", "end_time": None}], "count": 1, "ok": "ok"},
+                                           spec), [])
+        self.assertEqual(table.check_shape({"jobs": [{"end_time": "x"}], "count": True, "ok": "no"}, spec), [
+            "result.jobs[]: missing 'job_id'",
+            "result.jobs[].end_time: expected (<class 'float'>, <class 'int'>, <class 'NoneType'>), got str",
+            "result.count: expected int, got bool",
+            "result.ok: expected 'ok', got 'no'"])
+        self.assertEqual(table.check_shape([], {"a": int}), ["result: expected an object, got list []"])
+        self.assertEqual(table.check_shape({"n": "1"}, {"n": table.NUMBER}), ["result.n: expected a number, got str"])
+
     async def start(self) -> tuple[Path, int]:
         base = short_temp_dir(self)
         shims = base / "bin"
