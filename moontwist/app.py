@@ -19,6 +19,7 @@ from moontwist.services.announcements import MOONLIGHT_URL, AnnouncementsService
 from moontwist.services.authorization import AuthorizationService
 from moontwist.services.collector import CollectorService
 from moontwist.services.database import DatabaseService
+from moontwist.services.extensions import ExtensionsService
 from moontwist.services.files import FileManagerService
 from moontwist.services.jobs import HistoryService, JobQueueService, JobStateService
 from moontwist.services.klippy import KlippyService
@@ -103,6 +104,7 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
         add("octoprint_compat", OctoPrintCompat(ctx))
     add("authorization", AuthorizationService(ctx))
     add("server", ServerService(ctx))
+    add("extensions", ExtensionsService(ctx))
     add("machine", MachineService(ctx, log_file))
     add("proc_stats", ProcStatsService(ctx))
     add("announcements", AnnouncementsService(ctx, os.environ.get(ANNOUNCEMENTS_URL_VARIABLE, MOONLIGHT_URL)))

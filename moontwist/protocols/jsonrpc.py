@@ -49,6 +49,8 @@ class RpcCall:
 
 
 Dispatch = Callable[[RpcCall], "Deferred[Any] | Awaitable[Any] | Any"]
+# Receives a reply the peer sent to a request of ours (an agent answering).
+ResponseHandler = Callable[[dict[str, Any]], None]
 
 
 def error_response(error: RpcError, request_id: Any) -> dict[str, Any]:
@@ -64,6 +66,21 @@ def notification(method: str, params: list[Any] | dict[str, Any] | None = None) 
     message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
     if params is not None:
         message["params"] = params
+    return message
+
+
+def is_response(message: Any) -> bool:
+    """Whether ``message`` is a reply (result or error, no method) rather than a request."""
+    return (
+        isinstance(message, dict) and message.get("jsonrpc") == "2.0" and "method" not in message
+        and ("result" in message or "error" in message)
+    )
+
+
+def request(method: str, params: list[Any] | dict[str, Any] | None, request_id: int) -> dict[str, Any]:
+    """A server-to-client request (an agent's method called through the server)."""
+    message = notification(method, params or None)
+    message["id"] = request_id
     return message
 
 
@@ -85,8 +102,9 @@ def parse_call(message: Any) -> RpcCall:
 class JsonRpcDispatcher:
     """Turns one incoming payload into the encoded reply (or None for no reply)."""
 
-    def __init__(self, dispatch: Dispatch) -> None:
+    def __init__(self, dispatch: Dispatch, on_response: ResponseHandler | None = None) -> None:
         self._dispatch = dispatch
+        self._on_response = on_response
 
     def handle(self, payload: bytes | str) -> "Deferred[bytes | None]":
         try:
@@ -113,6 +131,9 @@ class JsonRpcDispatcher:
         return replies.addCallback(encode_batch)
 
     def _handle_one(self, message: Any) -> "Deferred[dict[str, Any] | None]":
+        if self._on_response is not None and is_response(message):
+            self._on_response(message)
+            return succeed(None)
         request_id = message.get("id") if isinstance(message, dict) else None
         try:
             call = parse_call(message)

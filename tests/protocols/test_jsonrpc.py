@@ -83,3 +83,17 @@ class JsonRpcDispatcherTests(SynchronousTestCase):
 
     def test_reply_waits_for_a_pending_result(self) -> None:
         self.assertNoResult(self.dispatcher.handle(b'{"jsonrpc":"2.0","method":"later","id":1}'))
+
+
+class ResponseHandlingTests(SynchronousTestCase):
+    def test_reply_from_the_peer_goes_to_the_response_handler_and_gets_no_answer(self) -> None:
+        replies: list[dict[str, Any]] = []
+        dispatcher = JsonRpcDispatcher(lambda call: self.fail("not a request"), replies.append)
+        answer = self.successResultOf(dispatcher.handle(b'{"jsonrpc": "2.0", "result": 5, "id": 3}'))
+        self.assertIsNone(answer)
+        self.assertEqual(replies, [{"jsonrpc": "2.0", "result": 5, "id": 3}])
+
+    def test_without_a_response_handler_a_reply_is_an_invalid_request(self) -> None:
+        dispatcher = JsonRpcDispatcher(lambda call: self.fail("not a request"))
+        answer = jsoncodec.decode(self.successResultOf(dispatcher.handle(b'{"jsonrpc": "2.0", "result": 5, "id": 3}')))
+        self.assertEqual(answer["error"]["code"], -32600)
