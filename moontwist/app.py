@@ -122,6 +122,7 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("job_state", JobStateService(ctx))
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
+    _add_optional_components(ctx, add)
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
@@ -130,6 +131,15 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     ctx.warnings.extend(config.unread_warnings())
     root.ctx = ctx  # type: ignore[attr-defined]
     return root
+
+
+def _add_optional_components(ctx: ServerContext, add: Any) -> None:
+    """Components a config section asks for, each imported only then."""
+    config = ctx.config
+    if config.sections_with_prefix("notifier "):
+        from moontwist.services.notifier import NotifierService
+
+        add("notifier", NotifierService(ctx))
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:

@@ -83,6 +83,11 @@ class Section:
     def has_option(self, option: str) -> bool:
         return self._state.raw.get(self.name, option.lower()) is not None
 
+    def raw_value(self, option: str) -> str | None:
+        """The option's text as written (templates unrendered), or None; not a read."""
+        text = self._state.raw.get(self._source(), option.lower())
+        return None if text is None else text.strip()
+
     def option_names(self) -> list[str]:
         """The options the file gives this section (read or not)."""
         if not self._state.raw.has_section(self.name):
