@@ -140,6 +140,11 @@ def _add_optional_components(ctx: ServerContext, add: Any) -> None:
         from moontwist.services.notifier import NotifierService
 
         add("notifier", NotifierService(ctx))
+    # After [mqtt] (the MQTT service), which its mqtt type subscribes through.
+    if config.sections_with_prefix("sensor "):
+        from moontwist.services.sensor import SensorService
+
+        add("sensor", SensorService(ctx))
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:
