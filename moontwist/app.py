@@ -140,6 +140,10 @@ def _add_optional_components(ctx: ServerContext, add: Any) -> None:
         from moontwist.services.notifier import NotifierService
 
         add("notifier", NotifierService(ctx))
+    if config.sections_with_prefix("wled "):
+        from moontwist.services.wled import WledService
+
+        add("wled", WledService(ctx))
     # After [mqtt] (the MQTT service), which its mqtt type subscribes through.
     if config.sections_with_prefix("sensor "):
         from moontwist.services.sensor import SensorService
