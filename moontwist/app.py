@@ -144,6 +144,10 @@ def _add_optional_components(ctx: ServerContext, add: Any) -> None:
         from moontwist.services.wled import WledService
 
         add("wled", WledService(ctx))
+    if config.sections_with_prefix("button "):
+        from moontwist.services.button import ButtonService
+
+        add("button", ButtonService(ctx))
     # After [mqtt] (the MQTT service), which its mqtt type subscribes through.
     if config.sections_with_prefix("sensor "):
         from moontwist.services.sensor import SensorService
