@@ -86,6 +86,8 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     ctx.warnings.extend(config.warnings)
     server = config.section("server")
     ctx.connections.max_websockets = server.get_int("max_websocket_connections", 50, minval=1)
+    # Deprecated and without effect, as in Moonraker: debug APIs need -g, debug logging -v.
+    server.get_bool("enable_debug_logging", False, deprecate=True)
 
     root = OrderedMultiService()
     root.setName("moontwist")
