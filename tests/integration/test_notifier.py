@@ -4,6 +4,7 @@ simulated print, ``server.notifiers.list`` and ``debug.notifiers.test``."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from twisted.python.filepath import FilePath
@@ -139,22 +140,31 @@ body: {% if %}
 
     async def test_attachments_are_checked_and_sent(self) -> None:
         receiver = await start_receiver(self)
-        folder = FilePath(self.mktemp())
-        folder.makedirs()
-        folder.child("snap.png").setContent(b"PNGDATA")
-        daemon = await start_daemon(self, BASE_CONFIG + f"""
+        outside = FilePath(self.mktemp())
+        outside.makedirs()
+        outside.child("secret.png").setContent(b"NOT SERVED")
+
+        def prepare(data: Path) -> None:
+            (data / "config" / "snap.png").write_bytes(b"PNGDATA")
+            (data / "config" / "moonraker.conf").write_text(BASE_CONFIG + f"""
 [notifier cam]
 url: json://127.0.0.1:{receiver.port}/
 events: *
 attach:
-    {folder.path}/{{event_name}}.png
-    {folder.path}/snap.png
-""", debug=True)
+    {data}/config/{{event_name}}.png
+    {data}/config/snap.png
+    {outside.path}/secret.png
+""")
+
+        daemon = await start_daemon(self, None, prepare=prepare, debug=True)
+        data = daemon.data_path
         await post(self, daemon.http_url + "/debug/notifiers/test?name=cam")
         [sent] = receiver.requests
         self.assertEqual([a["filename"] for a in sent.json()["attachments"]], ["snap.png"])
-        self.assertIn(f"[notifier cam]: Invalid attachment detected, file does not exist: {folder.path}/*.png.",
+        self.assertIn(f"[notifier cam]: Invalid attachment detected, file does not exist: {data}/config/*.png.",
                       daemon.ctx.warnings)
+        self.assertIn(f"[notifier cam]: Invalid attachment detected, no read permission for the file "
+                      f"{outside.path}/secret.png.", daemon.ctx.warnings)
 
     async def _get(self, url: str) -> tuple[int, Any]:
         response = await http_client(self).get(url)

@@ -21,8 +21,10 @@ _HTTP_URL = re.compile(r"https?://")
 
 
 class Notifier:
-    def __init__(self, options: NotifierOptions, sender: AppriseSender, warn: Callable[[str], None]) -> None:
+    def __init__(self, options: NotifierOptions, sender: AppriseSender, warn: Callable[[str], None],
+                 can_access: Callable[[Path], bool]) -> None:
         self.options = options
+        self._can_access = can_access
         self.name = options.name
         self._sender = sender
         self._warn = warn
@@ -99,7 +101,7 @@ class Notifier:
             path = Path(item).expanduser().resolve()
             if not path.is_file():
                 self._warn(f"[notifier {self.name}]: Invalid attachment detected, file does not exist: {path}.")
-            elif not os.access(path, os.R_OK):
+            elif not self._can_access(path) or not os.access(path, os.R_OK):
                 self._warn(f"[notifier {self.name}]: Invalid attachment detected, no read permission for the file {path}.")
             else:
                 attachments.append(str(path))

@@ -7,6 +7,7 @@ import never delays the first answer; an event meanwhile waits for it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from twisted.application.service import Service
@@ -38,7 +39,8 @@ class NotifierService(Service):
             except ConfigError as error:
                 ctx.warnings.append(f"Failed to load notifier[{section_name}]\n{error}")
                 continue
-            self.notifiers[options.name] = Notifier(options, sender(ctx.reactor, options.url), ctx.warnings.append)
+            self.notifiers[options.name] = Notifier(
+                options, sender(ctx.reactor, options.url), ctx.warnings.append, self._can_access)
         ctx.events.on(JOB_EVENT, self._job_event)
         ctx.registry.register(NotifierEndpoints(self))
         if ctx.options.debug:
@@ -47,6 +49,20 @@ class NotifierService(Service):
         if klippy is not None:
             klippy.register_remote_method(REMOTE_METHOD, self.remote_notify)
         self.loaded: Deferred[Any] | None = None
+
+    def _can_access(self, path: Path) -> bool:
+        """Attachments must be readable files inside a registered root, as in Moonraker."""
+        files = self.ctx.components.get("file_manager")
+        if files is None:
+            return False
+        location = files.table.owner_of(str(path))
+        if location is None:
+            return False
+        try:
+            files.table.check(location)
+        except ApiError:
+            return False
+        return True
 
     def startService(self) -> None:
         super().startService()
