@@ -193,3 +193,24 @@ body: {{event_name}} says {{event_message}}
         await post(self, daemon.http_url + "/printer/gcode/script", {"script": "NOTIFY_PHONE MSG=hello"})
         await wait_for(lambda: len(receiver.requests) == 1, timeout=20)
         self.assertEqual(receiver.requests[0].json()["message"], "remote_action says hello")
+
+
+class NotifierFailureTests(TestCase):
+    async def test_a_body_that_fails_to_render_does_not_stop_other_notifiers(self) -> None:
+        receiver = await start_receiver(self)
+        config = BASE_CONFIG + f"""
+[notifier broken]
+url: json://127.0.0.1:{receiver.port}/broken
+events: *
+body: {{ event_args[5].filename }}
+
+[notifier working]
+url: json://127.0.0.1:{receiver.port}/working
+events: complete
+"""
+        daemon = await start_daemon(self, config)
+        from moontwist.services.jobs.events import JOB_EVENT, JobEvent
+
+        daemon.ctx.events.emit(JOB_EVENT, JobEvent.COMPLETE, {"state": "printing"}, {"state": "complete"})
+        await wait_for(lambda: len(receiver.requests) == 1)
+        self.assertEqual((receiver.requests[0].path, receiver.requests[0].json()["message"]), ("/working", "complete"))

@@ -4,7 +4,12 @@ start-up, every machine.wled method on HTTP and websocket, Klippy's remote metho
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.interfaces import IReadDescriptor
+from zope.interface import implementer
 
 from twisted.trial.unittest import TestCase
 
@@ -120,11 +125,12 @@ class WledTests(TestCase):
         self.assertTrue(strips["strips"]["lights"]["error"].startswith("WLED: Error"))
 
     async def test_bad_sections_are_warnings(self) -> None:
-        daemon = await start_daemon(self, BASE_CONFIG + "[wled a]\ntype: serial\naddress: x\n\n[wled b]\n")
+        config = "[wled a]\ntype: dmx\n\n[wled b]\n\n[wled c]\ntype: serial\nserial: /dev/null\nbaud: 12345\n"
+        daemon = await start_daemon(self, BASE_CONFIG + config)
         warnings = daemon.ctx.warnings
-        self.assertIn("Failed to initialise strip [wled a]\nWLED strips of type 'serial' are not supported by "
-                      "moontwist; use type: http", warnings)
+        self.assertIn("Failed to initialise strip [wled a]\nUnsupported Strip Type: dmx", warnings)
         self.assertIn("Failed to initialise strip [wled b]\nNo option 'address' in section: 'wled b'", warnings)
+        self.assertIn("Failed to initialise strip [wled c]\nUnsupported baud rate 12345", warnings)
 
 
 WLED_MACROS = """
@@ -156,3 +162,70 @@ class WledRemoteMethodTests(TestCase):
         await wait_for(lambda: len(wled.requests) == 2)
         self.assertEqual(sent(wled)[1], {"on": True, "tt": 0, "bri": 255, "seg": {
             "bri": 255, "i": [[255, 0, 0, 0], [0, 255, 0, 0], [255, 0, 0, 0]]}})
+
+
+@implementer(IReadDescriptor)
+class FakeSerialWled:
+    """The controller's end of a pseudo-terminal: records each JSON state, answers ``"v": true``."""
+
+    def __init__(self, test: TestCase) -> None:
+        # The slave end stays open too: a master with no slave open is hung up for epoll.
+        self.master, slave = os.openpty()
+        self.path = os.ttyname(slave)
+        os.set_blocking(self.master, False)
+        self.states: list[dict[str, Any]] = []
+        self._buffer = ""
+        reactor.addReader(self)
+
+        def close() -> None:
+            reactor.removeReader(self)
+            os.close(self.master)
+            os.close(slave)
+
+        test.addCleanup(close)
+
+    def fileno(self) -> int:
+        return self.master
+
+    def doRead(self) -> None:
+        try:
+            self._buffer += os.read(self.master, 4096).decode()
+        except OSError:
+            return
+        decoder = json.JSONDecoder()
+        while self._buffer:
+            try:
+                state, end = decoder.raw_decode(self._buffer)
+            except ValueError:
+                break
+            self._buffer = self._buffer[end:].lstrip()
+            self.states.append(state)
+            if state.get("v"):
+                os.write(self.master, b"booting...\n" + json.dumps(WLED_STATE).encode() + b"\r\n")
+
+    def connectionLost(self, reason: Any) -> None:
+        pass
+
+    def logPrefix(self) -> str:
+        return "fake serial wled"
+
+
+class WledSerialTests(TestCase):
+    async def test_serial_strip_over_a_pseudo_terminal(self) -> None:
+        wled = FakeSerialWled(self)
+        config = f"[wled desk]\ntype: serial\nserial: {wled.path}\nbaud: 115200\nchain_count: 2\ninitial_preset: 1\n"
+        daemon = await start_daemon(self, BASE_CONFIG + config)
+        await daemon.ctx.component("wled").initialised
+        await wait_for(lambda: len(wled.states) == 2)
+        self.assertEqual(wled.states, [{"v": True}, {"on": True, "ps": 1}])
+        code, body = await http(self, "POST", daemon.http_url + "/machine/wled/strip?strip=desk&action=control&brightness=40")
+        self.assertEqual((code, body["result"]["desk"]["brightness"]), (200, 40))
+        await wait_for(lambda: len(wled.states) == 3)
+        self.assertEqual(wled.states[2], {"tt": 0, "seg": {"bri": 40}, "bri": 40})
+        self.assertIsNone(body["result"]["desk"]["error"])
+
+    async def test_serial_device_that_is_missing_is_the_strips_error(self) -> None:
+        daemon = await start_daemon(self, BASE_CONFIG + "[wled desk]\ntype: serial\nserial: /nonexistent/tty\n")
+        code, body = await http(self, "POST", daemon.http_url + "/machine/wled/off?desk")
+        self.assertEqual(code, 400)
+        self.assertIn("No such file or directory", body["error"]["message"])

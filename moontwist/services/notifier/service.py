@@ -82,9 +82,13 @@ class NotifierService(Service):
         if event is JobEvent.STANDBY:
             return
         for notifier in self.notifiers.values():
-            if notifier.wants(event.label):
-                # Failures are logged by send; nobody waits on a job event's message.
+            if not notifier.wants(event.label):
+                continue
+            # Failures are logged by send; nobody waits on a job event's message.
+            try:
                 self.send(notifier, event.label, [previous, new]).addErrback(lambda _: None)
+            except ApiError:
+                continue
 
     def send(self, notifier: Notifier, event: str, args: list[Any], message: str = "") -> "Deferred[Any]":
         try:

@@ -21,8 +21,12 @@ class StripOptions:
     initial_blue: float
     initial_white: float
     chain_count: int
-    url: str
-    timeout: float
+    # http
+    url: str = ""
+    timeout: float = 2.0
+    # serial
+    serial: str = ""
+    baud: int = 115200
 
 
 def read_options(section: Section) -> StripOptions:
@@ -35,8 +39,6 @@ def read_options(section: Section) -> StripOptions:
     strip_type = section.get_str("type", "http")
     if strip_type.lower() not in STRIP_TYPES:
         raise ConfigError(f"Unsupported Strip Type: {strip_type}")
-    if strip_type.lower() == "serial":
-        raise ConfigError("WLED strips of type 'serial' are not supported by moontwist; use type: http")
     # Preset applied at start-up; -1 sets the initial colours instead.
     initial_preset = section.get_int("initial_preset", -1)
     # Initial colour components, 0.0 to 1.0.
@@ -46,6 +48,17 @@ def read_options(section: Section) -> StripOptions:
     initial_white = section.get_float("initial_white", 0.5)
     # Number of LEDs on the strip.
     chain_count = section.get_int("chain_count", 1, minval=1)
+    options = StripOptions(
+        name=parts[1], type=strip_type.lower(), initial_preset=initial_preset, initial_red=initial_red,
+        initial_green=initial_green, initial_blue=initial_blue, initial_white=initial_white,
+        chain_count=chain_count,
+    )
+    if options.type == "serial":
+        # The serial device the controller is on (/dev/serial/by-id/...).
+        options.serial = section.get_str("serial")
+        # Its baud rate.
+        options.baud = section.get_int("baud", 115200, minval=1)
+        return options
     # Host name or IP address of the WLED controller.
     address = section.get_str("address")
     # Its HTTP port.
@@ -53,9 +66,6 @@ def read_options(section: Section) -> StripOptions:
     # http or https.
     protocol = section.get_str("protocol", "http")
     # Seconds a request may take.
-    timeout = section.get_float("timeout", 2.0, above=0.0)
-    return StripOptions(
-        name=parts[1], type=strip_type.lower(), initial_preset=initial_preset, initial_red=initial_red,
-        initial_green=initial_green, initial_blue=initial_blue, initial_white=initial_white,
-        chain_count=chain_count, url=f"{protocol}://{address}:{port}/json", timeout=timeout,
-    )
+    options.timeout = section.get_float("timeout", 2.0, above=0.0)
+    options.url = f"{protocol}://{address}:{port}/json"
+    return options

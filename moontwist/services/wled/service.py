@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.defer import CancelledError, Deferred, gatherResults
 from twisted.internet.task import deferLater
 
 from moontwist.config import ConfigError
@@ -19,6 +19,7 @@ from moontwist.errors import ApiError
 from moontwist.services.wled.endpoints import WledEndpoints
 from moontwist.services.wled.http import WledHttp
 from moontwist.services.wled.options import SECTION_PREFIX, read_options
+from moontwist.services.wled.serial import WledSerial
 from moontwist.services.wled.strip import OFF, ON, Strip
 
 INIT_RETRY_DELAY = 2.0
@@ -31,14 +32,22 @@ class WledService(Service):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.strips: dict[str, Strip] = {}
-        self._senders: list[WledHttp] = []
+        self._senders: list[WledHttp | WledSerial] = []
         for section_name in ctx.config.sections_with_prefix(SECTION_PREFIX):
             try:
                 options = read_options(ctx.config.section(section_name))
             except ConfigError as error:
                 ctx.warnings.append(f"Failed to initialise strip [{section_name}]\n{error}")
                 continue
-            sender = WledHttp(ctx.reactor, options.url, options.timeout)
+            sender: WledHttp | WledSerial
+            if options.type == "serial":
+                try:
+                    sender = WledSerial(ctx.reactor, options.serial, options.baud)
+                except ValueError as error:
+                    ctx.warnings.append(f"Failed to initialise strip [{section_name}]\n{error}")
+                    continue
+            else:
+                sender = WledHttp(ctx.reactor, options.url, options.timeout)
             self._senders.append(sender)
             self.strips[options.name] = Strip(options, sender)
         ctx.registry.register(WledEndpoints(self))
@@ -56,6 +65,7 @@ class WledService(Service):
     def stopService(self) -> "Deferred[Any]":
         super().stopService()
         if self.initialised is not None and not self.initialised.called:
+            self.initialised.addErrback(lambda failure: failure.trap(CancelledError))
             self.initialised.cancel()
         return gatherResults([sender.close() for sender in self._senders])
 
