@@ -131,3 +131,13 @@ class UnauthenticatedAgentTests(TestCase):
         reply = await client.call("server.connection.identify", AGENT)
         self.assertEqual(reply["error"], {"code": -32602, "message": "Unauthorized"})
         self.assertEqual(daemon.ctx.components["extensions"].agents, {})
+
+    async def test_websocket_identifying_with_the_api_key_may_be_an_agent(self) -> None:
+        daemon = await start_daemon(self, UNTRUSTED)
+        local = await connect_unix(self, daemon.unix_path)
+        api_key = (await local.call("access.get_api_key"))["result"]
+        client = await connect_websocket(self, daemon.ws_url)
+        reply = await client.call("server.connection.identify", {**AGENT, "api_key": api_key})
+        self.assertIn("connection_id", reply["result"])
+        listed = await local.call("server.extensions.list")
+        self.assertEqual([agent["name"] for agent in listed["result"]["agents"]], ["moonagent"])
