@@ -54,11 +54,11 @@ def _environment(is_async: bool) -> Any:
 class Template:
     """A compiled template option; ``source`` is what the config file says."""
 
-    def __init__(self, source: str, globals: Mapping[str, Any] | None = None, is_async: bool = False) -> None:
+    def __init__(self, source: str, variables: Mapping[str, Any] | None = None, is_async: bool = False) -> None:
         self.source = source
         self.is_async = is_async
         try:
-            self._template = _environment(is_async).from_string(source, globals=dict(globals or {}))
+            self._template = _environment(is_async).from_string(source, globals=dict(variables or {}))
         except Exception as error:
             raise TemplateError(f"Error compiling Jinja2 template: {error}") from error
 

@@ -214,3 +214,13 @@ events: complete
         daemon.ctx.events.emit(JOB_EVENT, JobEvent.COMPLETE, {"state": "printing"}, {"state": "complete"})
         await wait_for(lambda: len(receiver.requests) == 1)
         self.assertEqual((receiver.requests[0].path, receiver.requests[0].json()["message"]), ("/working", "complete"))
+
+    async def test_a_url_apprise_refuses_is_a_warning_and_a_500_when_used(self) -> None:
+        config = BASE_CONFIG + "[notifier odd]\nurl: nosuchservice://somewhere\nevents: complete\n"
+        daemon = await start_daemon(self, config, debug=True)
+        await daemon.ctx.component("notifier").loaded
+        self.assertIn("Failed to load notifier[notifier odd]\nApprise does not accept the url "
+                      "'nosuchservice://somewhere'", daemon.ctx.warnings)
+        code, body = await post(self, daemon.http_url + "/debug/notifiers/test?name=odd")
+        self.assertEqual(code, 500)
+        self.assertIn("Notifier 'odd' is not loaded", body["error"]["message"])

@@ -13,11 +13,11 @@ from moontwist.config.template import TemplateError
 from moontwist.services.notifier.options import NotifierOptions
 from moontwist.services.notifier.sender import AppriseSender
 
+_HTTP_URL = re.compile(r"https?://")
 
 
 class SendError(Exception):
     """The notifier cannot send (Apprise missing, url refused)."""
-_HTTP_URL = re.compile(r"https?://")
 
 
 class Notifier:

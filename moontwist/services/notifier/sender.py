@@ -45,6 +45,4 @@ class AppriseSender:
         return self._call(self._send, body, title, body_format, attach)
 
     def _send(self, body: str, title: str, body_format: str, attach: list[str]) -> bool:
-        if self._apprise is None:
-            raise AppriseMissing("the notifier is not loaded")
         return bool(self._apprise.notify(body, title, body_format=body_format, attach=attach or None))

@@ -19,7 +19,7 @@ from moontwist.context import ServerContext
 from moontwist.errors import ApiError
 from moontwist.services.jobs.events import JOB_EVENT, JobEvent
 from moontwist.services.notifier.endpoints import NotifierDebugEndpoints, NotifierEndpoints
-from moontwist.services.notifier.notifier import Notifier
+from moontwist.services.notifier.notifier import Notifier, SendError
 from moontwist.services.notifier.options import SECTION_PREFIX, read_options
 from moontwist.services.notifier.sender import AppriseSender
 
@@ -98,8 +98,8 @@ class NotifierService(Service):
             raise ApiError(f"Notifier '{notifier.name}': {error}", 500) from error
 
         def failed(failure: Any) -> Any:
-            log.warn("Notifier {name}: {event} not sent: {error}", name=notifier.name, event=event,
-                     error=failure.getErrorMessage())
-            return failure
+            message = failure.getErrorMessage()
+            log.warn("Notifier {name}: {event} not sent: {error}", name=notifier.name, event=event, error=message)
+            raise ApiError(message if failure.check(SendError) else f"Notifier '{notifier.name}': {message}", 500)
 
         return sending.addErrback(failed)
