@@ -50,4 +50,4 @@ class MqttSensor(Sensor):
             self.error_state = str(error)
             return
         self.error_state = None
-        self.last_measurements = measurements
+        self.measured(measurements)

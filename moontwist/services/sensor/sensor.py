@@ -8,10 +8,10 @@ from typing import Any
 
 from moontwist.config import ConfigError
 from moontwist.config.section import Section
+from moontwist.services.jobs.history_fields import STRATEGIES, HistoryField
 
 PARAMETER_PREFIX = "parameter_"
 HISTORY_FIELD_PREFIX = "history_field_"
-STRATEGIES = ("basic", "accumulate", "delta", "average", "maximum", "minimum", "collect")
 _FIELD_FLAGS = ("init_tracker", "exclude_paused", "report_total", "report_maximum")
 
 
@@ -81,10 +81,12 @@ def _history_field(section: Section, option: str, warn: Any) -> dict[str, Any]:
 
 
 class Sensor:
-    """Measurements set by the type (``last_measurements``), copied to the store each second."""
+    """Measurements set by the type (``last_measurements``), copied to the store each second;
+    each measurement also updates the history fields tracking it."""
 
     def __init__(self, options: SensorOptions) -> None:
         self.options = options
+        self.history_fields: dict[str, list[HistoryField]] = {}
         self.error_state: str | None = None
         self.last_measurements: dict[str, float | int] = {}
         self.last_value: dict[str, float | int] = {}
@@ -107,8 +109,16 @@ class Sensor:
         }
         if extended:
             result["parameter_info"] = self.options.parameters
-            result["history_fields"] = self.options.history_fields
+            result["history_fields"] = [{**field.configuration(), "parameter": parameter}
+                                        for parameter, fields in self.history_fields.items() for field in fields]
         return result
+
+    def measured(self, measurements: dict[str, float | int]) -> None:
+        """New values from the type: kept as the latest, fed to the history fields."""
+        self.last_measurements = measurements
+        for name, value in measurements.items():
+            for field in self.history_fields.get(name, ()):
+                field.tracker.update(value)
 
     def measurements(self) -> dict[str, list[float | int]]:
         return {key: list(values) for key, values in self.values.items()}

@@ -11,6 +11,7 @@ from twisted.internet.task import LoopingCall
 from moontwist.config import ConfigError
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
+from moontwist.services.jobs.history_fields import HistoryField
 from moontwist.services.sensor.endpoints import SensorEndpoints
 from moontwist.services.sensor.mqtt import MqttSensor
 from moontwist.services.sensor.sensor import Sensor, read_options
@@ -35,10 +36,31 @@ class SensorService(Service):
             except ConfigError as error:
                 ctx.warnings.append(f"Failed to configure sensor [{section_name}]\n{error}")
                 continue
+            try:
+                self._add_history_fields(sensor)
+            except ApiError as error:
+                ctx.warnings.append(f"Failed to configure sensor [{section_name}]\n{error}")
+                continue
             self.sensors[options.id] = sensor
         self._ticker = LoopingCall(self.tick)
         self._ticker.clock = ctx.reactor
         ctx.registry.register(SensorEndpoints(self))
+
+    def _add_history_fields(self, sensor: Sensor) -> None:
+        """Register the sensor's history_field_* options with history (tracked per job)."""
+        history = self.ctx.components.get("history")
+        if history is None:
+            return
+        for spec in sensor.options.history_fields:
+            parameter = spec["parameter"]
+            initial = (lambda name=parameter: sensor.last_measurements.get(name, 0)) if spec["init_tracker"] else None
+            field = HistoryField(
+                spec["field"], spec["provider"], spec["description"], spec["strategy"],
+                history.tracker(spec["strategy"], spec["exclude_paused"], initial), units=spec["units"],
+                exclude_paused=spec["exclude_paused"], report_total=spec["report_total"],
+                report_maximum=spec["report_maximum"], precision=spec["precision"])
+            history.register_auxiliary_field(field)
+            sensor.history_fields.setdefault(parameter, []).append(field)
 
     def startService(self) -> None:
         super().startService()
