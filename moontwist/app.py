@@ -92,13 +92,14 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     root = OrderedMultiService()
     root.setName("moontwist")
 
-    def add(name: str, service: IService) -> None:
+    def add(name: str, service: IService, named_section: bool = True) -> None:
         service.setName(name)
         service.setServiceParent(root)
         ctx.add_component(name, service)
         # A section named for a served component counts as read even when the
         # component has no options in it ([history]), as in Moonraker.
-        config.section(name)
+        if named_section:
+            config.section(name)
 
     add("database", DatabaseService(ctx))
     add("file_manager", FileManagerService(ctx))
@@ -136,25 +137,26 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
 
 
 def _add_optional_components(ctx: ServerContext, add: Any) -> None:
-    """Components a config section asks for, each imported only then."""
+    """Components a config section asks for, each imported only then; they read only
+    their prefixed sections ([notifier NAME]), so no bare [notifier] appears in server.config."""
     config = ctx.config
     if config.sections_with_prefix("notifier "):
         from moontwist.services.notifier import NotifierService
 
-        add("notifier", NotifierService(ctx))
+        add("notifier", NotifierService(ctx), named_section=False)
     if config.sections_with_prefix("wled "):
         from moontwist.services.wled import WledService
 
-        add("wled", WledService(ctx))
+        add("wled", WledService(ctx), named_section=False)
     if config.sections_with_prefix("button "):
         from moontwist.services.button import ButtonService
 
-        add("button", ButtonService(ctx))
+        add("button", ButtonService(ctx), named_section=False)
     # After [mqtt] (the MQTT service), which its mqtt type subscribes through.
     if config.sections_with_prefix("sensor "):
         from moontwist.services.sensor import SensorService
 
-        add("sensor", SensorService(ctx))
+        add("sensor", SensorService(ctx), named_section=False)
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: Any) -> None:

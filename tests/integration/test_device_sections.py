@@ -121,3 +121,14 @@ class LazyImportTests(TestCase):
     async def test_a_notifier_imports_jinja2_for_its_templates_but_not_apprise_at_build(self) -> None:
         config = BASE_CONFIG + "[notifier a]\nurl: json://x/\nevents: *\nbody: {event_name}\n"
         self.assertEqual(await self.run_build(config), "jinja2,moontwist.services.notifier")
+
+
+class ServerConfigTests(TestCase):
+    async def test_server_config_shows_the_prefixed_sections_only(self) -> None:
+        wled = await fake_wled(self)
+        daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port))
+        config = daemon.ctx.config.server_config()["config"]
+        self.assertIn("notifier phone", config)
+        self.assertEqual(config["wled lights"]["chain_count"], 10)
+        for bare in ("notifier", "wled", "sensor", "button"):
+            self.assertNotIn(bare, config)

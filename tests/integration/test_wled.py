@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from twisted.internet import reactor
+from twisted.internet.task import deferLater
 from twisted.internet.interfaces import IReadDescriptor
 from zope.interface import implementer
 
@@ -229,3 +230,24 @@ class WledSerialTests(TestCase):
         code, body = await http(self, "POST", daemon.http_url + "/machine/wled/off?desk")
         self.assertEqual(code, 400)
         self.assertIn("No such file or directory", body["error"]["message"])
+
+
+class WledStopTests(TestCase):
+    async def test_stopping_while_a_strip_does_not_answer_leaves_nothing_running(self) -> None:
+        from twisted.internet.endpoints import TCP4ServerEndpoint
+        from twisted.internet.protocol import Factory, Protocol
+
+        silent = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Factory.forProtocol(Protocol))
+        self.addCleanup(silent.stopListening)
+        daemon = await start_daemon(self, BASE_CONFIG + wled_config(silent.getHost().port))
+        await deferLater(reactor, 0.1, lambda: None)
+        self.assertFalse(daemon.ctx.component("wled").initialised.called, "the strip is still waiting")
+
+    async def test_stopping_while_a_serial_strip_does_not_answer_leaves_nothing_running(self) -> None:
+        master, slave = os.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        config = f"[wled desk]\ntype: serial\nserial: {os.ttyname(slave)}\n"
+        daemon = await start_daemon(self, BASE_CONFIG + config)
+        await deferLater(reactor, 0.1, lambda: None)
+        self.assertFalse(daemon.ctx.component("wled").initialised.called, "the strip is still waiting")

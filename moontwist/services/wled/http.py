@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import CancelledError, Deferred, succeed
 
 ATTEMPTS = 3
 
@@ -17,6 +17,8 @@ class WledHttp:
         self._timeout = timeout
         self._pool: Any = None
         self._client: Any = None
+        self._closed = False
+        self._in_flight: Deferred[Any] | None = None
 
     def _http(self) -> Any:
         if self._client is None:
@@ -29,7 +31,10 @@ class WledHttp:
         return self._client
 
     def close(self) -> "Deferred[None]":
-        """Close the kept-alive connection to the controller."""
+        """Stop: cancel the request in flight, send no more, close the kept-alive connection."""
+        self._closed = True
+        if self._in_flight is not None:
+            self._in_flight.cancel()
         if self._pool is None:
             return succeed(None)
         return self._pool.closeCachedConnections()
@@ -42,12 +47,17 @@ class WledHttp:
         client = self._http()
         last_error: Exception = Exception("no attempt")
         for _ in range(ATTEMPTS):
+            if self._closed:
+                raise CancelledError()
             try:
-                response = await client.post(self.url, json=state, timeout=self._timeout)
+                self._in_flight = client.post(self.url, json=state, timeout=self._timeout)
+                response = await self._in_flight
                 body = await response.content()
             except Exception as error:
                 last_error = error
                 continue
+            finally:
+                self._in_flight = None
             if response.code >= 400:
                 last_error = Exception(f"HTTP {response.code} from {self.url}")
                 continue

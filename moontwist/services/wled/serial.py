@@ -60,7 +60,7 @@ class WledSerial:
             assert self._fd is not None
             os.write(self._fd, json.dumps(state).encode())
         except (OSError, termios.error) as error:
-            self.close()
+            self._lost()
             return fail(error)
         if not state.get("v", False):
             return succeed({})
@@ -75,12 +75,26 @@ class WledSerial:
         return waiting.addErrback(timed_out)
 
     def close(self) -> "Deferred[None]":
+        """Stop: a request waiting for its reply is cancelled, the port closed."""
+        waiting, self._waiting = self._waiting, None
+        self._release()
+        if waiting is not None and not waiting.called:
+            waiting.cancel()
+        return succeed(None)
+
+    def _release(self) -> None:
         if self._fd is not None:
             self._reactor.removeReader(self)
             os.close(self._fd)
             self._fd = None
         self._buffer = b""
-        return succeed(None)
+
+    def _lost(self) -> None:
+        """The device went away: reopened at the next request; a waiting one fails now."""
+        waiting, self._waiting = self._waiting, None
+        self._release()
+        if waiting is not None and not waiting.called:
+            waiting.errback(OSError(f"serial device {self.path} closed"))
 
     # IReadDescriptor
 
@@ -96,7 +110,7 @@ class WledSerial:
         except OSError:
             data = b""
         if not data:
-            self.close()
+            self._lost()
             return
         self._buffer = (self._buffer + data)[-MAX_LINE:]
         *lines, self._buffer = self._buffer.split(b"\n")

@@ -64,10 +64,14 @@ class WledService(Service):
 
     def stopService(self) -> "Deferred[Any]":
         super().stopService()
-        if self.initialised is not None and not self.initialised.called:
-            self.initialised.addErrback(lambda failure: failure.trap(CancelledError))
-            self.initialised.cancel()
-        return gatherResults([sender.close() for sender in self._senders])
+        initialised = self.initialised
+        if initialised is not None and not initialised.called:
+            initialised.addErrback(lambda failure: failure.trap(CancelledError))
+        # Senders first: a request in flight is cancelled and no retry follows.
+        closed = gatherResults([sender.close() for sender in self._senders])
+        if initialised is not None and not initialised.called:
+            initialised.cancel()
+        return closed
 
     async def _initialise(self) -> None:
         pending = list(self.strips.values())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from twisted.internet.defer import Deferred, DeferredLock
+from twisted.internet.defer import CancelledError, Deferred, DeferredLock
 from twisted.logger import Logger
 
 from moontwist.errors import ApiError
@@ -55,6 +55,8 @@ class Strip:
         self.error_state = None
         try:
             result: dict[str, Any] = await self._lock.run(self._sender.send, state)
+        except CancelledError:
+            raise
         except Exception as error:
             message = f"WLED: Error {error}"
             self.error_state = message
