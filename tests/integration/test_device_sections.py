@@ -127,6 +127,9 @@ class ServerConfigTests(TestCase):
     async def test_server_config_shows_the_prefixed_sections_only(self) -> None:
         wled = await fake_wled(self)
         daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port))
+        # Let start-up finish: the file manager starts its watcher after a scan on a thread.
+        await daemon.ctx.component("wled").initialised
+        await daemon.ctx.component("file_manager").ready
         config = daemon.ctx.config.server_config()["config"]
         self.assertIn("notifier phone", config)
         self.assertEqual(config["wled lights"]["chain_count"], 10)
