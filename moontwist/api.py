@@ -338,7 +338,7 @@ def _unexpected(failure: Any, method: str) -> Any:
 def _to_rpc_error(failure: Any) -> Any:
     error = failure.value
     if isinstance(error, ApiError):
-        raise RpcError(error.jsonrpc_code, error.message)
+        raise RpcError(error.jsonrpc_code, error.message, error.data)
     if isinstance(error, TypeError):
         raise RpcError(INVALID_PARAMS, f"Invalid params:\n{error}")
     raise RpcError(500, str(error))

@@ -21,6 +21,7 @@ from moontwist.services.announcements import MOONLIGHT_URL, AnnouncementsService
 from moontwist.services.authorization import AuthorizationService
 from moontwist.services.collector import CollectorService
 from moontwist.services.database import DatabaseService
+from moontwist.services.extensions import ExtensionsService
 from moontwist.services.files import FileManagerService
 from moontwist.services.jobs import HistoryService, JobQueueService, JobStateService
 from moontwist.services.klippy import KlippyService
@@ -114,13 +115,14 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     root = OrderedMultiService()
     root.setName("moontwist")
 
-    def add(name: str, service: IService) -> None:
+    def add(name: str, service: IService, named_section: bool = True) -> None:
         service.setName(name)
         service.setServiceParent(root)
         ctx.add_component(name, service)
         # A section named for a served component counts as read even when the
         # component has no options in it ([history]), as in Moonraker.
-        config.section(name)
+        if named_section:
+            config.section(name)
 
     add("database", DatabaseService(ctx))
     add("file_manager", FileManagerService(ctx))
@@ -128,6 +130,7 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
         add("octoprint_compat", OctoPrintCompat(ctx))
     add("authorization", AuthorizationService(ctx))
     add("server", ServerService(ctx))
+    add("extensions", ExtensionsService(ctx))
     add("machine", MachineService(ctx, log_file))
     add("proc_stats", ProcStatsService(ctx))
     add("announcements", AnnouncementsService(ctx, os.environ.get(ANNOUNCEMENTS_URL_VARIABLE, MOONLIGHT_URL)))
@@ -170,6 +173,11 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     if config.has_section("mqtt"):
         add("mqtt", _mqtt_service(ctx))
+    if config.sections_with_prefix("sensor "):
+        # After [mqtt]: the mqtt sensor type subscribes through the MQTT service.
+        from moontwist.services.sensor import SensorService
+
+        _add_optional(ctx, add, "sensor", SensorService)
     add("metrics", MetricsService(ctx))
     _add_http_listeners(ctx, root, server)
     if config.has_section("zeroconf"):
@@ -211,7 +219,7 @@ def _log_header(ctx: ServerContext, klippy_socket: str) -> None:
     log.info("Klippy socket: {socket}", socket=klippy_socket)
 
 
-def _add_optional(ctx: ServerContext, add: Callable[[str, IService], None], name: str,
+def _add_optional(ctx: ServerContext, add: Callable[..., None], name: str,
                   make: Callable[[ServerContext], IService]) -> None:
     """An optional component with a configuration error is left out with a
     warning (and listed in ``failed_components``), as Moonraker does."""
@@ -222,7 +230,8 @@ def _add_optional(ctx: ServerContext, add: Callable[[str, IService], None], name
         ctx.failed_components.append(name)
         ctx.warnings.append(f"Unable to load component ({name}): {error}")
         return
-    add(name, service)
+    # [power NAME]-style components have no section of their own name.
+    add(name, service, named_section=ctx.config.has_section(name))
 
 
 def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: dict[str, Any]) -> None:

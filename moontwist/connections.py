@@ -16,8 +16,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
 from moontwist.api import Registry, Transport
+from moontwist.errors import ApiError
 from moontwist.protocols import jsoncodec
-from moontwist.protocols.jsonrpc import JsonRpcDispatcher, notification
+from moontwist.protocols.jsonrpc import JsonRpcDispatcher, notification, request
 
 
 class ClientConnection(Protocol):
@@ -163,7 +164,10 @@ class RpcSession:
         self.client_info: dict[str, Any] | None = None
         self._user: dict[str, Any] | None = None
         self.ip = ip
-        self._dispatcher = JsonRpcDispatcher(registry.rpc_dispatch(self.transport, self, ip))
+        self._dispatcher = JsonRpcDispatcher(registry.rpc_dispatch(self.transport, self, ip), self._response)
+        # Our requests to this client (an agent's methods) waiting for its reply, by id.
+        self._pending: dict[int, Deferred[Any]] = {}
+        self._request_ids: Iterator[int] = itertools.count(1)
         self.is_open = False
 
     @property
@@ -191,7 +195,33 @@ class RpcSession:
 
     def closed(self) -> None:
         self.is_open = False
+        pending, self._pending = self._pending, {}
+        for waiting in pending.values():
+            waiting.errback(ApiError("Client Socket Disconnected", 500))
         self.connections.remove(self)
+
+    def call_method(self, method: str, params: list[Any] | dict[str, Any] | None = None) -> "Deferred[Any]":
+        """Send a JSON-RPC request to this client; fires with its result.
+
+        An error reply fails with a 400 ``ApiError`` carrying the client's error
+        object as ``data``, as Moonraker's agent errors do. Cancelling forgets it.
+        """
+        request_id = next(self._request_ids)
+        waiting: Deferred[Any] = Deferred(lambda _: self._pending.pop(request_id, None))
+        self._pending[request_id] = waiting
+        self.send_prepared(self.prepare(jsoncodec.encode(request(method, params, request_id))))
+        return waiting
+
+    def _response(self, message: dict[str, Any]) -> None:
+        request_id = message.get("id")
+        waiting = self._pending.pop(request_id, None) if isinstance(request_id, int) else None
+        if waiting is None:
+            return
+        if "error" in message and message.get("result") is None:
+            name = (self.client_info or {}).get("name", "")
+            waiting.errback(ApiError(f"Agent {name} RPC error", 400, data=message["error"]))
+        else:
+            waiting.callback(message.get("result"))
 
     def send_notification(self, method: str, params: list[Any] | dict[str, Any] | None = None) -> None:
         self.send_prepared(self.prepare(jsoncodec.encode(notification(method, params))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Moonraker's mapping, which clients depend on: 404 is -32601 and 401 is -32602;
 # every other status is the JSON-RPC code unchanged (400, 403, 405, 409, 422, 503...).
 # A missing file, folder or job is 400 where Moonraker says so (at its source), not
@@ -14,10 +16,12 @@ _JSONRPC_CODES = {404: -32601, 401: -32602}
 class ApiError(Exception):
     """A failure a client should see: an HTTP status and a message."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, data: Any = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # Extra detail for the JSON-RPC error's ``data`` (an agent's own error object).
+        self.data = data
 
     @property
     def jsonrpc_code(self) -> int:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from moontwist.config.errors import ConfigError
 from moontwist.config.parser import RawConfig
-from moontwist.config.template import render
+from moontwist.config.template import Template, render
 
 DOCS_URL = "https://moonraker.readthedocs.io/en/latest"
 
@@ -82,6 +82,11 @@ class Section:
 
     def has_option(self, option: str) -> bool:
         return self._state.raw.get(self.name, option.lower()) is not None
+
+    def raw_value(self, option: str) -> str | None:
+        """The option's text as written (templates unrendered), or None; not a read."""
+        text = self._state.raw.get(self._source(), option.lower())
+        return None if text is None else text.strip()
 
     def option_names(self) -> list[str]:
         """The options the file gives this section (read or not)."""
@@ -180,6 +185,15 @@ class Section:
         """The option rendered with ``{secrets...}``; ``server.config`` shows the source."""
         context = {"secrets": self._state.secrets}
         return self._read(option, default, lambda text: render(text, context), show_source=True, deprecate=deprecate)
+
+    def get_jinja_template(
+        self, option: str, default: _T | Missing = MISSING, *, is_async: bool = False, deprecate: bool = False
+    ) -> Template | _T:
+        """A Jinja2 template rendered when used (with ``secrets``); a syntax error is a config error."""
+        secrets = {"secrets": self._state.secrets}
+        return self._read(
+            option, default, lambda text: Template(text.strip(), secrets, is_async), show_source=True, deprecate=deprecate
+        )
 
     def get_path(self, option: str, default: _T | Missing = MISSING, *, deprecate: bool = False) -> Path | _T:
         """A template with ``{data_path}`` as well, then ``~``-expanded and resolved.

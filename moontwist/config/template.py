@@ -1,79 +1,102 @@
-"""The small part of Moonraker's config templates we support: ``{name.path}`` lookups.
+"""Moonraker's Jinja2 templates: ``{`` and ``}`` around expressions, ``{% %}`` for statements.
 
-Moonraker compiles template options with Jinja2 using ``{`` and ``}`` as the
-expression delimiters. In the config file they are used to pull in secrets
-(``{secrets.mqtt.password}``, ``{secrets["a"]["b"]}``) and, for paths,
-``{data_path}``. We substitute exactly those lookups and refuse anything else
-(filters, statements, arithmetic) with a clear error rather than guess.
+Options such as a notifier's ``body``, a button's ``on_press`` or a sensor's
+``state_response_template`` are Jinja2 templates, rendered when used; others
+(``sudo_password``, paths) are rendered once, at start-up, to pull in secrets
+(``{secrets.mqtt.password}``) and ``{data_path}``. As in Moonraker, every
+template has ``secrets``, ``raise_error``, the ``fromjson`` filter and
+``{% do %}``; services add ``call_method`` and their own values to the context.
 
-As in Jinja2, a missing last key renders as an empty string while looking
-inside something missing is an error.
+jinja2 is imported on first use: text without a brace never needs it.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Mapping
 from typing import Any
 
-_NAME = r"[A-Za-z_]\w*"
-_KEY = r"""(?:"[^"]*"|'[^']*'|-?\d+)"""
-_EXPRESSION = re.compile(
-    rf"\{{\s*(?P<name>{_NAME})(?P<path>(?:\s*(?:\.\s*{_NAME}|\[\s*{_KEY}\s*\]))*)\s*\}}"
-)
-_STEP = re.compile(rf"\s*(?:\.\s*(?P<attribute>{_NAME})|\[\s*(?P<key>{_KEY})\s*\])")
+from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
+
+_ENVIRONMENTS: dict[bool, Any] = {}
 
 
 class TemplateError(ValueError):
-    """The template cannot be rendered."""
+    """The template cannot be compiled or rendered."""
 
 
-class _Undefined:
-    """A lookup that found nothing; renders as an empty string."""
+class TemplateRaisedError(TemplateError):
+    """``raise_error(message, code)`` was called by the template itself."""
 
-    def __init__(self, expression: str) -> None:
-        self.expression = expression
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _raise_error(message: str, status: int = 400) -> None:
+    raise TemplateRaisedError(message, status)
+
+
+def _environment(is_async: bool) -> Any:
+    environment = _ENVIRONMENTS.get(is_async)
+    if environment is None:
+        import jinja2
+
+        environment = jinja2.Environment(
+            "{%", "%}", "{", "}", extensions=["jinja2.ext.do"], enable_async=is_async
+        )
+        environment.filters["fromjson"] = json.loads
+        environment.globals["raise_error"] = _raise_error
+        _ENVIRONMENTS[is_async] = environment
+    return environment
+
+
+class Template:
+    """A compiled template option; ``source`` is what the config file says."""
+
+    def __init__(self, source: str, variables: Mapping[str, Any] | None = None, is_async: bool = False) -> None:
+        self.source = source
+        self.is_async = is_async
+        try:
+            self._template = _environment(is_async).from_string(source, globals=dict(variables or {}))
+        except Exception as error:
+            raise TemplateError(f"Error compiling Jinja2 template: {error}") from error
+
+    def __str__(self) -> str:
+        return self.source
+
+    def render(self, context: Mapping[str, Any] | None = None) -> str:
+        """Render now (a template that awaits nothing); errors are TemplateError."""
+        if self.is_async:
+            raise TemplateError("An async template must be rendered with render_async()")
+        try:
+            return str(self._template.render(dict(context or {}))).strip()
+        except TemplateError:
+            raise
+        except Exception as error:
+            raise TemplateError(f"Error rendering Jinja2 template: {error}") from error
+
+    def render_async(self, context: Mapping[str, Any] | None = None) -> "Deferred[str]":
+        """Render, awaiting what the template calls (``call_method`` gives Deferreds)."""
+        if not self.is_async:
+            try:
+                return succeed(self.render(context))
+            except TemplateError:
+                return fail()
+        return ensureDeferred(self._render_async(dict(context or {})))
+
+    async def _render_async(self, context: dict[str, Any]) -> str:
+        try:
+            text = await self._template.render_async(context)
+        except TemplateError:
+            raise
+        except Exception as error:
+            raise TemplateError(f"Error rendering Jinja2 template: {error}") from error
+        return str(text).strip()
 
 
 def render(source: str, context: Mapping[str, Any]) -> str:
-    """Replace each ``{...}`` lookup in ``source`` with its value from ``context``; strip the result."""
-    parts: list[str] = []
-    position = 0
-    while (start := source.find("{", position)) != -1:
-        parts.append(source[position:start])
-        match = _EXPRESSION.match(source, start)
-        if match is None:
-            excerpt = source[start : start + 20]
-            raise TemplateError(f"unsupported template expression at '{excerpt}'")
-        value = _evaluate(match["name"], match["path"], context)
-        parts.append("" if isinstance(value, _Undefined) else str(value))
-        position = match.end()
-    parts.append(source[position:])
-    return "".join(parts).strip()
-
-
-def _evaluate(name: str, path: str, context: Mapping[str, Any]) -> Any:
-    value: Any = context[name] if name in context else _Undefined(name)
-    expression = name
-    for step in _STEP.finditer(path):
-        if isinstance(value, _Undefined):
-            raise TemplateError(f"'{value.expression}' is undefined")
-        key: str | int
-        if step["attribute"] is not None:
-            key = step["attribute"]
-            expression += f".{key}"
-        else:
-            text = step["key"]
-            key = text[1:-1] if text[0] in "\"'" else int(text)
-            expression += f"[{text}]"
-        value = _lookup(value, key, expression)
-    return value
-
-
-def _lookup(container: Any, key: str | int, expression: str) -> Any:
-    if isinstance(container, Mapping) and key in container:
-        return container[key]
-    is_list = isinstance(container, Sequence) and not isinstance(container, (str, bytes))
-    if is_list and isinstance(key, int) and -len(container) <= key < len(container):
-        return container[key]
-    return _Undefined(expression)
+    """Render ``source`` at once with ``context``; the result is stripped."""
+    if "{" not in source:
+        return source.strip()
+    return Template(source).render(context)

@@ -56,6 +56,8 @@ class RpcCall:
 
 
 Dispatch = Callable[[RpcCall], "Deferred[Any] | Awaitable[Any] | Any"]
+# Receives a reply the peer sent to a request of ours (an agent answering).
+ResponseHandler = Callable[[dict[str, Any]], None]
 
 
 def error_response(error: RpcError, request_id: Any) -> dict[str, Any]:
@@ -83,6 +85,21 @@ def is_valid_id(request_id: Any) -> bool:
     return isinstance(request_id, int) or (isinstance(request_id, float) and math.isfinite(request_id))
 
 
+def is_response(message: Any) -> bool:
+    """Whether ``message`` is a reply (result or error, no method) rather than a request."""
+    return (
+        isinstance(message, dict) and message.get("jsonrpc") == "2.0" and "method" not in message
+        and ("result" in message or "error" in message)
+    )
+
+
+def request(method: str, params: list[Any] | dict[str, Any] | None, request_id: int) -> dict[str, Any]:
+    """A server-to-client request (an agent's method called through the server)."""
+    message = notification(method, params or None)
+    message["id"] = request_id
+    return message
+
+
 def parse_call(message: Any) -> RpcCall:
     """Validate one decoded request object, raising RpcError when it is not one."""
     if not isinstance(message, dict):
@@ -102,8 +119,9 @@ def parse_call(message: Any) -> RpcCall:
 class JsonRpcDispatcher:
     """Turns one incoming payload into the encoded reply (or None for no reply)."""
 
-    def __init__(self, dispatch: Dispatch) -> None:
+    def __init__(self, dispatch: Dispatch, on_response: ResponseHandler | None = None) -> None:
         self._dispatch = dispatch
+        self._on_response = on_response
 
     def handle(self, payload: bytes | str) -> "Deferred[bytes | None]":
         checked = True
@@ -134,6 +152,9 @@ class JsonRpcDispatcher:
         return replies.addCallback(encode_batch)
 
     def _handle_one(self, message: Any, checked: bool = True) -> "Deferred[dict[str, Any] | None]":
+        if self._on_response is not None and is_response(message):
+            self._on_response(message)
+            return succeed(None)
         request_id = message.get("id") if isinstance(message, dict) else None
         try:
             call = parse_call(message)

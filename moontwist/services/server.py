@@ -76,24 +76,31 @@ class ServerService(Service):
         if getattr(connection, "client_info", None) is not None:
             raise ApiError(f"Connection already identified: {connection.connection_id}")
         info = {
-            "client_name": request.get_str("client_name"),
+            "name": request.get_str("client_name"),
             "version": request.get_str("version"),
-            "type": request.get_str("type"),
+            "type": request.get_str("type").lower(),
             "url": request.get_str("url"),
         }
-        if info["type"] not in CLIENT_TYPES:
-            raise ApiError(f"Invalid Client Type: {info['type']}")
         authorization = self.ctx.components.get("authorization")
         if authorization is not None:
             authorization.identify_connection(connection, request)
+        if info["type"] not in CLIENT_TYPES:
+            raise ApiError(f"Invalid Client Type: {info['type']}")
         if info["type"] == "agent":
-            for other in self.ctx.connections:
-                other_info = getattr(other, "client_info", None) or {}
-                if other_info.get("type") == "agent" and other_info.get("client_name") == info["client_name"]:
-                    raise ApiError(f"Agent '{info['client_name']}' already registered", 409)
+            self._register_agent(connection, info)
         connection.client_info = info
         self.ctx.events.emit("connection_identified", connection, request)
         return {"connection_id": connection.connection_id}
+
+    def _register_agent(self, connection: Any, info: dict[str, Any]) -> None:
+        # An agent's methods and events reach every client: it must have a user
+        # (the Unix socket needs none, as for every other method there).
+        if connection.transport is Transport.WEBSOCKET and getattr(connection, "user", None) is None:
+            raise ApiError("Unauthorized", 401)
+        extensions = self.ctx.components.get("extensions")
+        if extensions is None:
+            raise ApiError("Agents are not supported without the extensions component")
+        extensions.register_agent(connection, info)
 
     @endpoint("server.websocket.id", transports=PERSISTENT)
     def websocket_id(self, request: Request) -> dict[str, Any]:

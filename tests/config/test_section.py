@@ -173,8 +173,24 @@ class TemplateGetterTests(SectionTestCase):
         config = load_config(self.data / "config" / "moonraker.conf", self.data)
         self.assertEqual(
             self.error(config.section("mqtt").get_template, "password"),
-            "[mqtt]: Option 'password' encountered the following error while parsing: 'secrets.nope' is undefined",
+            "[mqtt]: Option 'password' encountered the following error while parsing: "
+            "Error rendering Jinja2 template: 'dict object' has no attribute 'nope'",
         )
+
+    def test_jinja_template_syntax_error_names_section_and_option(self) -> None:
+        write(self.data, "config/moonraker.conf", "[server]\n[notifier x]\nbody: {% if %}\n")
+        config = load_config(self.data / "config" / "moonraker.conf", self.data)
+        message = self.error(config.section("notifier x").get_jinja_template, "body")
+        self.assertTrue(message.startswith("[notifier x]: Option 'body' encountered the following error while parsing: "
+                                           "Error compiling Jinja2 template:"), message)
+
+    def test_jinja_template_renders_later_with_secrets_and_shows_its_source(self) -> None:
+        (self.data / "moonraker.secrets").write_text('{"phone": {"key": "k1"}}')
+        write(self.data, "config/moonraker.conf", "[server]\n[notifier x]\nurl: tgram://{secrets.phone.key}/{ name }\n")
+        config = load_config(self.data / "config" / "moonraker.conf", self.data)
+        template = config.section("notifier x").get_jinja_template("url")
+        self.assertEqual(template.render({"name": "printer"}), "tgram://k1/printer")
+        self.assertEqual(config.server_config()["config"]["notifier x"]["url"], "tgram://{secrets.phone.key}/{ name }")
 
 
 class FallbackTests(SynchronousTestCase):

@@ -30,6 +30,9 @@ class RpcClientMixin:
         self.raw: list[Any] = []
         self.waiters: list[tuple[str, Deferred[dict[str, Any]]]] = []
         self.closed: Deferred[Any] = Deferred()
+        # Requests the server sends us (as an agent): answer with ``reply``.
+        self.requests: list[dict[str, Any]] = []
+        self.on_request: Any = None
 
     def handle_payload(self, payload: bytes) -> None:
         message = jsoncodec.decode(payload)
@@ -39,6 +42,11 @@ class RpcClientMixin:
             for waiter in [w for w in self.waiters if w[0] == message["method"]]:
                 self.waiters.remove(waiter)
                 waiter[1].callback(message)
+            return
+        if isinstance(message, dict) and "method" in message:
+            self.requests.append(message)
+            if self.on_request is not None:
+                self.on_request(message)
             return
         key = message.get("id") if isinstance(message, dict) else None
         waiting = self.pending.pop(key, None)
@@ -51,6 +59,15 @@ class RpcClientMixin:
         if params is not None:
             message["params"] = params
         return self.send_raw(jsoncodec.encode(message), request_id)
+
+    def reply(self, request_id: Any, result: Any = None, error: Any = None) -> None:
+        """Answer a request the server sent us."""
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id}
+        if error is not None:
+            message["error"] = error
+        else:
+            message["result"] = result
+        self.send_bytes(jsoncodec.encode(message))
 
     def send_raw(self, payload: bytes, expect_id: Any = None) -> "Deferred[dict[str, Any]]":
         waiting: Deferred[dict[str, Any]] = Deferred()

@@ -275,7 +275,7 @@ class ServerMethodTests(TestCase):
         second = await connect_websocket(self, daemon.ws_url)
         self.assertIn("result", await first.call("server.connection.identify", params))
         reply = await second.call("server.connection.identify", params)
-        self.assertEqual(reply["error"]["code"], 409)
+        self.assertEqual(reply["error"]["code"], 400)
         web = await second.call("server.connection.identify", {**params, "type": "web"})
         self.assertIn("result", web)
 

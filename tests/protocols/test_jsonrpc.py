@@ -124,3 +124,17 @@ class HostileValueTests(DispatcherCase):
         reply = self.reply(b'{"jsonrpc":"2.0","method":"opaque","id":9}')
         self.assertEqual(reply["error"], {"code": -32603, "message": "Result could not be encoded"})
         self.flushLoggedErrors(TypeError)
+
+
+class ResponseHandlingTests(SynchronousTestCase):
+    def test_reply_from_the_peer_goes_to_the_response_handler_and_gets_no_answer(self) -> None:
+        replies: list[dict[str, Any]] = []
+        dispatcher = JsonRpcDispatcher(lambda call: self.fail("not a request"), replies.append)
+        answer = self.successResultOf(dispatcher.handle(b'{"jsonrpc": "2.0", "result": 5, "id": 3}'))
+        self.assertIsNone(answer)
+        self.assertEqual(replies, [{"jsonrpc": "2.0", "result": 5, "id": 3}])
+
+    def test_without_a_response_handler_a_reply_is_an_invalid_request(self) -> None:
+        dispatcher = JsonRpcDispatcher(lambda call: self.fail("not a request"))
+        answer = jsoncodec.decode(self.successResultOf(dispatcher.handle(b'{"jsonrpc": "2.0", "result": 5, "id": 3}')))
+        self.assertEqual(answer["error"]["code"], -32600)

@@ -19,6 +19,7 @@ from moontwist.api import Request, endpoint
 from moontwist.errors import ApiError
 from moontwist.services.jobs.events import JOB_EVENT, JobEvent
 from moontwist.services.jobs.gcode_files import GcodeFiles
+from moontwist.services.jobs.history_fields import HistoryField, Tracker
 from moontwist.services.jobs.history_records import HistoryRecords, add_to_totals, empty_totals, format_id, parse_id
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ class HistoryService(Service):
         self.records = records
         self.current: dict[str, Any] | None = None
         self._requested_by: dict[str, str] = {}
+        self.auxiliary_fields: list[HistoryField] = []
+        self.auxiliary_totals: list[dict[str, Any]] = []
+        self._paused = False
 
     @classmethod
     def create(cls, ctx: "ServerContext") -> "HistoryService":
@@ -53,8 +57,33 @@ class HistoryService(Service):
         files = GcodeFiles(ctx.options.data_path / "gcodes", database.namespace("gcode_metadata"))
         return cls(ctx, files, HistoryRecords(database.namespace("history")))
 
+    # Auxiliary fields (a sensor's history_field_* options).
+
+    def tracker(self, strategy: str, exclude_paused: bool, initial: Any = None) -> Tracker:
+        """A tracker that follows values while a job runs (not while paused, if asked)."""
+        return Tracker(strategy, lambda: self.current is not None and not (exclude_paused and self._paused), initial)
+
+    def register_auxiliary_field(self, field: HistoryField) -> None:
+        if field.provider == "history":
+            raise ApiError("Provider name 'history' is reserved")
+        for known in self.auxiliary_fields:
+            if (known.provider, known.name) == (field.provider, field.name):
+                raise ApiError(f"Field {field.name} already registered by provider {field.provider}.")
+        self.auxiliary_fields.append(field)
+
+    def _auxiliary_data(self) -> list[dict[str, Any]]:
+        return [field.as_dict() for field in self.auxiliary_fields]
+
+    def _update_auxiliary_totals(self, reset: bool = False) -> None:
+        last = self.auxiliary_totals
+        self.auxiliary_totals = [field.totals(last, reset) for field in self.auxiliary_fields if field.has_totals()]
+
     def startService(self) -> "Deferred[Any]":
         super().startService()
+        # Stored rows of fields still configured (as Moonraker, once every component registered its own).
+        configured = {(field.provider, field.name) for field in self.auxiliary_fields if field.has_totals()}
+        self.auxiliary_totals = [row for row in self.records.auxiliary_totals()
+                                 if (row.get("provider"), row.get("field")) in configured]
         events = self.ctx.events
         events.on(JOB_EVENT, self._job_event)
         events.on(JOB_REQUESTED, self._job_requested)
@@ -96,6 +125,7 @@ class HistoryService(Service):
         return dict(job_state.stats) if job_state is not None else {}
 
     def _job_event(self, event: JobEvent, previous: dict[str, Any], new: dict[str, Any]) -> None:
+        self._paused = event is JobEvent.PAUSED
         if event is JobEvent.STARTED:
             if self.current is not None:
                 self._finish("cancelled", previous)
@@ -123,8 +153,10 @@ class HistoryService(Service):
             "total_duration": float(stats.get("total_duration") or 0.0),
             "filament_used": float(stats.get("filament_used") or 0.0),
             "metadata": self.files.metadata(filename),
-            "auxiliary_data": [],
         }
+        for field in self.auxiliary_fields:
+            field.tracker.reset()
+        job["auxiliary_data"] = self._auxiliary_data()
         self.current = job
         self._save(job, "added", [self.files.note_job(filename, now, job["job_id"])])
 
@@ -139,9 +171,11 @@ class HistoryService(Service):
         job["end_time"] = self.ctx.reactor.seconds()
         # As Moonraker: the metadata again, for a file whose extraction ended after the start.
         job["metadata"] = self.files.metadata(job["filename"]) or job["metadata"]
+        job["auxiliary_data"] = self._auxiliary_data()
         noted = self.files.note_job(job["filename"], job["start_time"], job["job_id"])
         totals = add_to_totals(self.records.totals(), job)
-        totals_saved = self.records.save_totals(totals).addErrback(
+        self._update_auxiliary_totals()
+        totals_saved = self.records.save_totals(totals, self.auxiliary_totals).addErrback(
             lambda failure: log.warn("Could not save job totals: {error}", error=failure.getErrorMessage()))
         return self._save(job, "finished", [noted, totals_saved])
 
@@ -188,17 +222,17 @@ class HistoryService(Service):
 
     @endpoint("server.history.totals", "GET /server/history/totals")
     def totals(self, request: Request) -> dict[str, Any]:
-        # Auxiliary totals come from Moonraker's [sensor] history fields; no component
-        # here registers one, so as Moonraker without sensors the list is empty.
-        return {"job_totals": self.records.totals(), "auxiliary_totals": []}
+        return {"job_totals": self.records.totals(), "auxiliary_totals": self.auxiliary_totals}
 
     @endpoint("server.history.reset_totals", "POST /server/history/reset_totals")
     async def reset_totals(self, request: Request) -> dict[str, Any]:
         if self.current is not None:
             raise ApiError("Cannot reset totals while a job is in progress")
         last = self.records.totals()
-        await self.records.save_totals(empty_totals())
-        return {"last_totals": last, "last_auxiliary_totals": []}
+        last_auxiliary = self.auxiliary_totals
+        self._update_auxiliary_totals(reset=True)
+        await self.records.save_totals(empty_totals(), self.auxiliary_totals)
+        return {"last_totals": last, "last_auxiliary_totals": last_auxiliary}
 
     @endpoint("server.history.get_job", "GET /server/history/job")
     def get_job(self, request: Request) -> dict[str, Any]:

@@ -85,8 +85,16 @@ class HistoryRecords:
                 totals[field] = value
         return totals
 
-    def save_totals(self, totals: dict[str, Any]) -> "Deferred[None]":
+    def auxiliary_totals(self) -> list[dict[str, Any]]:
+        """The stored rows of other providers (sensors' history fields)."""
+        rows = self.namespace.get(TOTALS_KEY, [])
+        return [dict(row) for row in (rows if isinstance(rows, list) else [])
+                if isinstance(row, dict) and row.get("provider", PROVIDER) != PROVIDER]
+
+    def save_totals(self, totals: dict[str, Any], auxiliary: list[dict[str, Any]] | None = None) -> "Deferred[None]":
+        """Store the job totals and the auxiliary rows (kept as stored when not given)."""
         rows = [{"provider": PROVIDER, "field": field,
                  "maximum": totals[field] if field in MAXIMA else 0,
                  "total": 0 if field in MAXIMA else totals[field]} for field in (*SUMS, *MAXIMA)]
+        rows.extend(self.auxiliary_totals() if auxiliary is None else auxiliary)
         return self.namespace.insert(TOTALS_KEY, rows)

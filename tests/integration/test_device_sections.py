@@ -1,0 +1,137 @@
+"""A moonraker.conf with a section of every device/integration type moontwist
+serves here, with every option Moonraker documents, loads without a warning
+about any option or section. Two warnings remain on this machine, each about
+the machine, not the config: no GPIO chip for the button, and no [mqtt]
+service (another branch) for the mqtt sensor."""
+
+from __future__ import annotations
+
+from twisted.trial.unittest import TestCase
+
+from tests.integration.daemon import BASE_CONFIG, start_daemon
+from tests.integration.test_wled import fake_wled
+
+
+def every_section(wled_port: int) -> str:
+    return f"""
+[notifier phone]
+url: json://127.0.0.1:9/notify
+events: started, complete, error, cancelled, paused, resumed
+body: {{event_name}}: {{event_args[1].filename}}
+title: Printer {{event_name}}
+attach: http://127.0.0.1/webcam/?action=snapshot
+body_format: markdown
+
+[wled lights]
+type: http
+address: 127.0.0.1
+port: {wled_port}
+protocol: http
+timeout: 2.0
+initial_preset: -1
+initial_red: 0.2
+initial_green: 0.3
+initial_blue: 0.4
+initial_white: 0.5
+chain_count: 10
+
+[sensor meter]
+type: mqtt
+name: Printer Power
+sensor_store_size: 600
+state_topic: home/meter/state
+state_response_template:
+  {{% set data = payload|fromjson %}}
+  {{set_result("power", data.power)}}
+qos: 1
+parameter_power:
+  units=W
+history_field_energy:
+  parameter=power
+  desc=Printer power
+  strategy=average
+  units=W
+  init_tracker=false
+  exclude_paused=true
+  report_total=false
+  report_maximum=true
+  precision=2
+
+[button estop]
+type: gpio
+pin: ^!gpiochip0/gpio26
+minimum_event_time: 0.1
+debounce_period: 0.05
+on_press:
+  {{% do call_method("printer.emergency_stop") %}}
+on_release:
+  {{ send_notification("released") }}
+"""
+
+
+class EverySectionTests(TestCase):
+    async def test_every_option_is_read_and_only_the_machine_is_warned_about(self) -> None:
+        wled = await fake_wled(self)
+        daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port))
+        await daemon.ctx.component("wled").initialised
+        self.assertEqual(sorted(daemon.ctx.warnings), [
+            "Failed to configure sensor [sensor meter]\n[sensor meter]: type 'mqtt' needs the [mqtt] component; "
+            "add an [mqtt] section",
+            "Failed to load button [button estop]\nChip path /dev/gpiochip0 does not exist",
+        ])
+        for name in ("notifier", "wled", "sensor", "button", "extensions"):
+            self.assertIn(name, daemon.ctx.components)
+        self.assertEqual(list(daemon.ctx.component("notifier").notifiers), ["phone"])
+        self.assertEqual(daemon.ctx.component("wled").strips["lights"].info()["error"], None)
+
+    async def test_a_plain_config_loads_none_of_them(self) -> None:
+        daemon = await start_daemon(self)
+        for name in ("notifier", "wled", "sensor", "button"):
+            self.assertNotIn(name, daemon.ctx.components)
+
+
+LAZY_IMPORTS = """
+import sys, tempfile
+from pathlib import Path
+from moontwist.app import build
+from moontwist.context import Options
+data = Path(tempfile.mkdtemp())
+(data / "config").mkdir()
+(data / "config" / "moonraker.conf").write_text(sys.argv[1])
+build(Options(data, data / "config" / "moonraker.conf", None, data / "comms" / "moonraker.sock"))
+loaded = [name for name in ("jinja2", "apprise", "gpiod", "moontwist.services.notifier",
+          "moontwist.services.wled", "moontwist.services.sensor", "moontwist.services.button") if name in sys.modules]
+print(",".join(loaded))
+"""
+
+
+class LazyImportTests(TestCase):
+    async def run_build(self, config: str) -> str:
+        import sys
+
+        from twisted.internet.utils import getProcessOutputAndValue
+
+        out, err, code = await getProcessOutputAndValue(sys.executable, ["-c", LAZY_IMPORTS, config], env=None, path=".")
+        self.assertEqual(code, 0, err)
+        return out.decode().strip()
+
+    async def test_a_plain_config_imports_no_optional_component_or_library(self) -> None:
+        self.assertEqual(await self.run_build(BASE_CONFIG), "")
+
+    async def test_a_notifier_imports_jinja2_for_its_templates_but_not_apprise_at_build(self) -> None:
+        config = BASE_CONFIG + "[notifier a]\nurl: json://x/\nevents: *\nbody: {event_name}\n"
+        self.assertEqual(await self.run_build(config), "jinja2,moontwist.services.notifier")
+
+
+class ServerConfigTests(TestCase):
+    async def test_server_config_shows_the_prefixed_sections_only(self) -> None:
+        wled = await fake_wled(self)
+        daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port))
+        # Let start-up finish: the file manager starts its watcher after a scan on a thread.
+        await daemon.ctx.component("wled").initialised
+        await daemon.ctx.component("file_manager").ready
+        config = daemon.ctx.config.server_config()["config"]
+        self.assertIn("notifier phone", config)
+        self.assertEqual(config["wled lights"]["chain_count"], 10)
+        for bare in ("notifier", "wled", "sensor", "button"):
+            self.assertNotIn(bare, config)
