@@ -25,6 +25,8 @@ class MoontwistOptions(usage.Options):
         ["configfile", "c", None, "moonraker.conf (default <datapath>/config/moonraker.conf)", str],
         ["logfile", "l", None, "Log file (default <datapath>/logs/moonraker.log)", str],
         ["unixsocket", "u", None, "Unix socket (default <datapath>/comms/moonraker.sock)", str],
+        ["simulate-speed", None, 1.0, "With --simulate: simulated time (moves, homing, dwells, heating) runs "
+         "this many times faster", float],
     ]
     optFlags = [
         ["nologfile", "n", "Log to stdout only"],
@@ -32,6 +34,10 @@ class MoontwistOptions(usage.Options):
         ["debug", "g", "Enable debug endpoints and tracebacks in error replies"],
         ["simulate", None, "Run the built-in Klippy simulator on the Klippy socket"],
     ]
+
+    def postOptions(self) -> None:
+        if self["simulate-speed"] <= 0:
+            raise usage.UsageError("--simulate-speed must be positive")
 
 
 def resolve(options: Mapping[str, object], env: Mapping[str, str] | None = None) -> Options:
@@ -53,4 +59,5 @@ def resolve(options: Mapping[str, object], env: Mapping[str, str] | None = None)
         verbose=bool(options.get("verbose")) or _env_flag(env, "MOONRAKER_VERBOSE_LOGGING"),
         debug=bool(options.get("debug")) or _env_flag(env, "MOONRAKER_ENABLE_DEBUG"),
         simulate=bool(options.get("simulate")),
+        simulate_speed=float(options.get("simulate-speed") or 1.0),
     )

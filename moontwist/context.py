@@ -27,6 +27,7 @@ class Options:
     verbose: bool = False
     debug: bool = False
     simulate: bool = False
+    simulate_speed: float = 1.0
 
 
 @dataclass

@@ -108,7 +108,7 @@ class PrinterHeaters:
         host.register_event_handler("gcode:request_restart", self.turn_off_all_heaters)
 
     def setup_heater(self, section: ConfigSection, gcode_id: str) -> Heater:
-        heater = Heater(self.host, section, self.host.world.bodies[section.name])
+        heater = Heater(self.host, section, self.host.world.body(section.name))
         self.heaters[heater.short_name] = heater
         self.register_sensor(section.name, heater, gcode_id)
         self.available_heaters = self.available_heaters + [section.name]
@@ -191,6 +191,7 @@ class PrinterExtruder:
 
     def __init__(self, host: KlippyHost, section: ConfigSection, heaters: PrinterHeaters):
         self.host = host
+        self.name = section.name
         self.heater = heaters.setup_heater(section, "T0")
         self.nozzle_diameter: float = section.getfloat("nozzle_diameter")
         filament_diameter: float = section.getfloat("filament_diameter")

@@ -8,12 +8,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.interfaces import IDelayedCall
+from twisted.python.failure import Failure
 
 from moontwist.simulator.gcode import CommandError, GCodeCommand
 
 if TYPE_CHECKING:
     from moontwist.simulator.config import ConfigSection
     from moontwist.simulator.host import KlippyHost
+    from moontwist.simulator.macros import Templates
 
 READY_TIMEOUT = 0.5
 M73_TIMEOUT = 5.0
@@ -66,10 +68,10 @@ class IdleTimeout:
 
     cmd_SET_IDLE_TIMEOUT_help = "Set the idle timeout in seconds"
 
-    def __init__(self, host: KlippyHost, section: ConfigSection):
+    def __init__(self, host: KlippyHost, section: ConfigSection, templates: Templates):
         self.host = host
-        self.idle_timeout: float = section.getfloat("timeout", 600.0)
-        section.get("gcode", DEFAULT_IDLE_GCODE)
+        self.idle_timeout: float = section.getfloat("timeout", 600.0, above=0.0)
+        self.idle_gcode = templates.load(section, "gcode", DEFAULT_IDLE_GCODE)
         self.state = "Idle"
         self.last_print_start = 0.0
         self.timer: IDelayedCall | None = None
@@ -121,13 +123,18 @@ class IdleTimeout:
             self._schedule(1.0)
             return
         self.state = "Printing"
-        idle_gcode = self.host.gcode.run_script("TURN_OFF_HEATERS\nM84")
+        try:
+            script = self.idle_gcode.render()
+        except CommandError:
+            self._idle_gcode_failed(Failure())
+            return
+        idle_gcode = self.host.gcode.run_script(script)
         idle_gcode.addCallbacks(self._went_idle, self._idle_gcode_failed)
 
     def _went_idle(self, result: None) -> None:
         self.state = "Idle"
 
-    def _idle_gcode_failed(self, failure: Any) -> None:
+    def _idle_gcode_failed(self, failure: Failure) -> None:
         failure.trap(CommandError)
         self.state = "Ready"
         self._schedule(1.0)

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from moontwist.simulator.config import PrinterConfig
     from moontwist.simulator.host import KlippyHost
 
+# Kinematics whose limits are per axis, like cartesian's (what the simulator checks).
+KINEMATICS = ("cartesian", "corexy", "corexz", "hybrid_corexy", "hybrid_corexz", "limited_cartesian",
+              "limited_corexy", "limited_corexz")
 BUFFER_TIME_HIGH = 1.0
 MIN_PAUSE = 0.005
 MAX_PAUSE = 1.0
@@ -46,6 +49,15 @@ class Move:
         return [s + (e - s) * fraction for s, e in zip(self.start, self.end)]
 
 
+class NoExtruder:
+    """The toolhead's extruder when printer.cfg has no [extruder]."""
+
+    name = ""
+
+    def check_move(self, end: list[float], delta: list[float], distance: float, kinematic: bool, velocity: float) -> float:
+        raise ToolHead.move_error(end, "Extrude when no extruder present")
+
+
 class Rail:
     """A cartesian axis: range, endstop and homing speed from its stepper section."""
 
@@ -69,7 +81,7 @@ class ToolHead:
         self.host = host
         printer = config.section("printer")
         kinematics = printer.get("kinematics")
-        if kinematics != "cartesian":
+        if kinematics not in KINEMATICS:
             raise ConfigError(f"Error loading kinematics '{kinematics}'")
         self.max_velocity: float = printer.getfloat("max_velocity")
         self.max_accel: float = printer.getfloat("max_accel")
@@ -82,7 +94,7 @@ class ToolHead:
         self.axis_maximum = [rail.position_max for rail in self.rails] + [0.0]
         self.limits = [(1.0, -1.0)] * 3
         self.commanded_pos = [0.0, 0.0, 0.0, 0.0]
-        self.extruder: Any = None
+        self.extruder: Any = NoExtruder()
         self.origin = host.monotonic()
         self.queue_end = self.origin
         self.moves: deque[Move] = deque()
@@ -96,15 +108,23 @@ class ToolHead:
             "axis_maximum": self.axis_maximum,
             "print_time": self.queue_end - self.origin,
             "stalls": 0,
-            "estimated_print_time": eventtime - self.origin,
-            "extruder": "extruder",
+            "estimated_print_time": self.estimated_print_time(eventtime),
+            "extruder": self.extruder.name,
             "position": list(self.commanded_pos),
             "max_velocity": self.max_velocity,
             "max_accel": self.max_accel,
             "minimum_cruise_ratio": self.min_cruise_ratio,
             "square_corner_velocity": self.square_corner_velocity,
-            "extra_axes": {"extruder": 3},
+            "extra_axes": {self.extruder.name: 3} if self.extruder.name else {},
         }
+
+    def estimated_print_time(self, eventtime: float) -> float:
+        """The MCU's clock in print time: it advances while motion runs and stands
+        still while the printer is idle (as a batch-mode Klippy reports it)."""
+        return min(eventtime, self.queue_end) - self.origin
+
+    def stepper_names(self) -> list[str]:
+        return [rail.name for rail in self.rails] + ([self.extruder.name] if self.extruder.name else [])
 
     def homed_axes(self) -> str:
         return "".join(axis for axis, (low, high) in zip(AXES, self.limits) if low <= high)
@@ -221,8 +241,8 @@ class ToolHead:
             self.limits[AXES.index(axis)] = (rail.position_min, rail.position_max)
         self.host.send_event("toolhead:set_position")
 
-    def clear_homing_state(self) -> None:
-        self.limits = [(1.0, -1.0)] * 3
+    def clear_homing_state(self, axes: str = AXES) -> None:
+        self.limits = [(1.0, -1.0) if axis in axes else limit for axis, limit in zip(AXES, self.limits)]
 
     def set_velocity_limits(self, velocity: float | None, accel: float | None, corner: float | None, cruise: float | None) -> None:
         if velocity is not None:
@@ -293,15 +313,18 @@ class MotionReport:
     def __init__(self, toolhead: ToolHead):
         self.toolhead = toolhead
         self.next_refresh = 0.0
-        self.status: dict[str, Any] = {
-            "live_position": [0.0, 0.0, 0.0, 0.0],
-            "live_velocity": 0.0,
-            "live_extruder_velocity": 0.0,
-            "steppers": ["extruder", "stepper_x", "stepper_y", "stepper_z"],
-            "trapq": ["extruder", "toolhead"],
-        }
+        self.status: dict[str, Any] | None = None
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
+        if self.status is None:
+            extruders = [self.toolhead.extruder.name] if self.toolhead.extruder.name else []
+            self.status = {
+                "live_position": [0.0, 0.0, 0.0, 0.0],
+                "live_velocity": 0.0,
+                "live_extruder_velocity": 0.0,
+                "steppers": sorted(self.toolhead.stepper_names()),
+                "trapq": sorted(extruders + ["toolhead"]),
+            }
         if eventtime < self.next_refresh:
             return self.status
         self.next_refresh = eventtime + STATUS_REFRESH_TIME

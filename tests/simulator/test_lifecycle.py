@@ -25,9 +25,9 @@ class ShutdownAndFirmwareRestartTests(SimulatorTestCase):
         self.assertEqual(self.client.output(), ["// Klipper state: Disconnect"])
         self.assertTrue(self.client.closed)
         self.assertTrue(subscriber.closed)
+        self.assertEqual(self.printer.state, "disconnected")
         self.clock.advance(RESTART_DOWNTIME)
-        self.assertEqual(self.printer.state, "startup")
-        self.clock.advance(self.printer.startup_delay)
+        self.assertEqual(self.printer.state, "ready")
         fresh = self.connect()
         self.assertEqual(fresh.result(fresh.request("info"))["state"], "ready")
 
@@ -71,7 +71,7 @@ class RestartTests(SimulatorTestCase):
         self.advance(20.0)
         hot = self.query({"extruder": ["temperature"]})["extruder"]["temperature"]
         self.run_script("RESTART")
-        self.advance(0.5 + RESTART_DOWNTIME + self.printer.startup_delay)
+        self.advance(0.5 + RESTART_DOWNTIME)
         client = self.connect()
         status = self.query({"extruder": ["temperature", "target"], "gcode_move": ["absolute_coordinates"]}, client)
         self.assertEqual(status["extruder"]["target"], 0.0)
@@ -83,7 +83,7 @@ class RestartTests(SimulatorTestCase):
                                                response_template={"method": "paneldue_beep"}))
         self.subscribe({"webhooks": None})
         self.run_script("RESTART")
-        self.advance(0.5 + RESTART_DOWNTIME + self.printer.startup_delay)
+        self.advance(0.5 + RESTART_DOWNTIME)
         host = self.printer.host
         self.assertEqual(host.webhooks.remote_methods, {})
         self.assertEqual(host.status.subscriptions, {})
@@ -130,6 +130,6 @@ class ErrorStateTests(SimulatorTestCase):
 
     def test_a_firmware_restart_request_recovers_from_the_error_state(self) -> None:
         self.assertEqual(self.client.result(self.client.request("gcode/firmware_restart")), {})
-        self.advance(0.25 + RESTART_DOWNTIME + self.printer.startup_delay)
+        self.advance(0.25 + RESTART_DOWNTIME)
         client = FakeClient(self.printer)
         self.assertEqual(client.result(client.request("info"))["state"], "ready")
