@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import Deferred
 
 from moontwist.simulator.gcode import CommandError, GCodeCommand
+from moontwist.simulator.toolhead import Coord
 
 if TYPE_CHECKING:
     from moontwist.simulator.host import KlippyHost
@@ -65,9 +66,9 @@ class GCodeMove:
             "extrude_factor": self.extrude_factor,
             "absolute_coordinates": self.absolute_coord,
             "absolute_extrude": self.absolute_extrude,
-            "homing_origin": list(self.homing_position),
-            "position": list(self.last_position),
-            "gcode_position": self._gcode_position(),
+            "homing_origin": Coord(*self.homing_position),
+            "position": Coord(*self.last_position),
+            "gcode_position": Coord(*self._gcode_position()),
             "axis_map": AXIS_MAP,
         }
 

@@ -8,7 +8,7 @@ already queued. A move lasts ``distance / velocity`` simulated seconds.
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import deque, namedtuple
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
@@ -27,6 +27,8 @@ BUFFER_TIME_HIGH = 1.0
 MIN_PAUSE = 0.005
 MAX_PAUSE = 1.0
 AXES = "xyz"
+# Klippy's coordinate type: a tuple (a JSON array) whose parts templates read as .x .y .z .e
+Coord = namedtuple("Coord", ("x", "y", "z", "e"))
 
 
 class Move:
@@ -63,7 +65,13 @@ class Rail:
 
     def __init__(self, config: PrinterConfig, axis: str):
         section = config.section("stepper_" + axis)
-        self.position_endstop: float = section.getfloat("position_endstop")
+        endstop_pin: str = section.get("endstop_pin")
+        if endstop_pin.replace(" ", "").startswith("probe:"):
+            # A probe as endstop: Klippy takes the endstop position from the probe's z_offset.
+            probe = "probe" if config.has_section("probe") else "bltouch"
+            self.position_endstop: float = config.section(probe).getfloat("z_offset")
+        else:
+            self.position_endstop = section.getfloat("position_endstop")
         self.position_min: float = section.getfloat("position_min", 0.0)
         self.position_max: float = section.getfloat("position_max")
         self.homing_speed: float = section.getfloat("homing_speed", 5.0)
@@ -104,13 +112,13 @@ class ToolHead:
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return {
             "homed_axes": self.homed_axes(),
-            "axis_minimum": self.axis_minimum,
-            "axis_maximum": self.axis_maximum,
+            "axis_minimum": Coord(*self.axis_minimum),
+            "axis_maximum": Coord(*self.axis_maximum),
             "print_time": self.queue_end - self.origin,
             "stalls": 0,
             "estimated_print_time": self.estimated_print_time(eventtime),
             "extruder": self.extruder.name,
-            "position": list(self.commanded_pos),
+            "position": Coord(*self.commanded_pos),
             "max_velocity": self.max_velocity,
             "max_accel": self.max_accel,
             "minimum_cruise_ratio": self.min_cruise_ratio,
@@ -330,7 +338,7 @@ class MotionReport:
         self.next_refresh = eventtime + STATUS_REFRESH_TIME
         position, velocity, extrude_velocity = self.toolhead.live_state(eventtime)
         status = dict(self.status)
-        status["live_position"] = position
+        status["live_position"] = Coord(*position)
         status["live_velocity"] = velocity
         status["live_extruder_velocity"] = extrude_velocity
         self.status = status
