@@ -1,0 +1,31 @@
+"""Printing on --simulate the way a front end drives it: a second start while printing."""
+
+from __future__ import annotations
+
+from twisted.trial.unittest import TestCase
+
+from tests.integration.clients import connect_websocket
+from tests.integration.process import wait_for
+from tests.integration.test_printer import klippy_ready, latest, start_simulated
+
+# Short travel moves at real-time speed: about 40 s in all.
+PRINT_FILE = "".join(f"G4 P{100 + i % 3}\n" for i in range(400))
+
+
+class SecondStartTests(TestCase):
+    timeout = 60
+
+    async def test_a_second_start_while_printing_is_refused_while_the_first_goes_on(self) -> None:
+        daemon = await start_simulated(self)
+        await klippy_ready(daemon)
+        (daemon.data_path / "gcodes" / "dwell.gcode").write_text(PRINT_FILE)
+        client = await connect_websocket(self, daemon.ws_url)
+        await client.call("printer.objects.subscribe", {"objects": {"print_stats": ["state"]}})
+        await client.call("printer.print.start", {"filename": "dwell.gcode"})
+        await wait_for(lambda: latest(client, "print_stats", "state") == "printing")
+        second = await client.call("printer.print.start", {"filename": "dwell.gcode"})
+        self.assertEqual(second["error"], {"code": 400, "message": "SD busy"})
+        status = (await client.call("printer.objects.query", {"objects": {"print_stats": ["state"],
+                                                                          "virtual_sdcard": ["progress"]}}))
+        self.assertEqual(status["result"]["status"]["print_stats"]["state"], "printing")
+        self.assertLess(status["result"]["status"]["virtual_sdcard"]["progress"], 0.5)
