@@ -1,10 +1,10 @@
-"""Printing on --simulate the way a front end drives it: a second start while printing."""
+"""Printing and Klippy's files on --simulate, the way a front end sees them."""
 
 from __future__ import annotations
 
 from twisted.trial.unittest import TestCase
 
-from tests.integration.clients import connect_websocket
+from tests.integration.clients import connect_websocket, http_client
 from tests.integration.process import wait_for
 from tests.integration.test_printer import klippy_ready, latest, start_simulated
 
@@ -29,3 +29,21 @@ class SecondStartTests(TestCase):
                                                                           "virtual_sdcard": ["progress"]}}))
         self.assertEqual(status["result"]["status"]["print_stats"]["state"], "printing")
         self.assertLess(status["result"]["status"]["virtual_sdcard"]["progress"], 0.5)
+
+
+class SimulatedKlippyFilesTests(TestCase):
+    timeout = 60
+
+    async def test_printer_cfg_and_klippy_log_are_where_a_front_end_looks(self) -> None:
+        daemon = await start_simulated(self)
+        await klippy_ready(daemon)
+        http = http_client(self)
+        config = await http.get(daemon.http_url + "/server/files/config/printer.cfg")
+        self.assertEqual(config.code, 200)
+        self.assertIn(b"[virtual_sdcard]", await config.content())
+        log = await http.get(daemon.http_url + "/server/files/klippy.log")
+        self.assertEqual(log.code, 200)
+        self.assertIn(b"===== Config file =====", await log.content())
+        info = (await (await http.get(daemon.http_url + "/printer/info")).json())["result"]
+        self.assertEqual(info["log_file"], str(daemon.data_path / "logs" / "klippy.log"))
+        self.assertEqual(info["config_file"], str(daemon.data_path / "config" / "printer.cfg"))
