@@ -300,3 +300,21 @@ class StandaloneDefaultsTests(SimulatorTestCase):
         printer = SimulatedPrinter(self.clock, self.gcodes, monotonic_origin=ORIGIN)
         self.assertEqual(printer.config_path, self.config_path)
         self.assertIsNone(printer.info["log_file"])
+
+
+class DelayedGCodeTests(ConfigTestCase):
+    config_name = "corexy"
+
+    def test_update_delayed_gcode_schedules_and_cancels(self) -> None:
+        self.advance(1.5)
+        self.client.output()
+        self.script_ok("UPDATE_DELAYED_GCODE ID=WELCOME DURATION=2")
+        self.advance(1.0)
+        self.assertEqual(self.client.output(), [])
+        self.advance(1.25)
+        self.assertEqual(self.client.output(), ["echo: welcome"])
+        self.script_ok("UPDATE_DELAYED_GCODE ID=WELCOME DURATION=1\nUPDATE_DELAYED_GCODE ID=WELCOME DURATION=0")
+        self.advance(2.0)
+        self.assertEqual(self.client.output(), [])
+        self.assertEqual(self.client.error(self.run_script("UPDATE_DELAYED_GCODE ID=nope DURATION=1")),
+                         "The value 'nope' is not valid for ID. Options: 'WELCOME'")
