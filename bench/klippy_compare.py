@@ -1,0 +1,249 @@
+"""Drive our Klippy simulator, and a real Klippy when given one, over the same
+script of API calls, and print where their answers differ.
+
+    bench/klippy-compare [--config CFG] [--klipper DIR --dict DICT --klippy-python PY]
+
+The script: identification, endpoint and object lists, a query of every
+object, G-code (with errors, macros, probe and mesh commands), endpoint
+errors, an idle subscription, a print paused, resumed and cancelled, a second
+start while printing, a new print, RESTART and FIRMWARE_RESTART. Each target
+runs in a folder of its own with the same printer.cfg; paths, clocks,
+temperatures and machine details are masked before comparing. Timings are
+printed apart and never count as differences. The real Klippy runs in batch
+mode (``-o /dev/null -d DICT``): build it outside the repository (see
+docs/klippy-compare.md). Exit status 1 when there are differences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.klippyclient import Closed, KlippyClient, connect_when_ready
+from bench.servers import OUR_PYTHON, REPO, Process
+
+DEFAULT_CONFIG = REPO / "bench" / "klippy-compare.cfg"
+PRINT_FILE = "G28\n" + "".join(f"G1 X{20 + i % 40} Y{20 + i % 30} F3000\nG4 P20\n" for i in range(400))
+INFO_VALUES = ("state", "state_message")
+# Objects whose values depend on the machine or the clock: only their field names count.
+FIELDS_ONLY = {"mcu", "system_stats", "motion_report"}
+# Fields that move with time or temperature: only their type counts.
+VOLATILE = {"toolhead": {"print_time", "estimated_print_time", "stalls"},
+            "extruder": {"temperature", "power", "can_extrude"}, "heater_bed": {"temperature", "power"},
+            "print_stats": {"total_duration", "print_duration"}, "idle_timeout": {"printing_time"},
+            "webhooks": set(), "heaters": set()}
+NUMBER = re.compile(r"-?\d+\.\d+")
+SCRIPTS = [
+    "M118 hi", "ECHO hi", "STATUS", "FOO", "M105", "M115", "M114", "G1 X10", "G4 P-5", "M106 S1.2.3",
+    "M104 S999", "SET_DISPLAY_TEXT oops", "M117 hello world", "RESPOND TYPE=error MSG=oops",
+    "RESPOND TYPE=bogus MSG=x", "SET_GCODE_VARIABLE MACRO=PRINT_START VARIABLE=nope VALUE=1",
+    "SET_GCODE_VARIABLE MACRO=NOPE VARIABLE=runs VALUE=1", "PRINT_START BED=60", "RAISE",
+    "SET_PIN PIN=caselight VALUE=100", "SET_PIN PIN=caselight", "SET_PIN PIN=nothing VALUE=1",
+    "PROBE", "QUERY_ENDSTOPS", "G28", "M114", "G1 X9999", "G1 Z-50", "M114", "QUERY_PROBE",
+    "BED_MESH_PROFILE LOAD=default", "BED_MESH_PROFILE LOAD=nope", "BED_MESH_MAP", "BED_MESH_CLEAR",
+    "BED_MESH_PROFILE", "SET_GCODE_OFFSET Z=0.1", "M114", "SET_VELOCITY_LIMIT", "SET_KINEMATIC_POSITION Z=5",
+    "M220 S150", "M221 S90", "G91", "G1 X5", "G90", "M114", "SAVE_GCODE_STATE NAME=a",
+    "RESTORE_GCODE_STATE NAME=b", "M84", "M400", "SET_IDLE_TIMEOUT TIMEOUT=900", "M27", "M20",
+    "SDCARD_PRINT_FILE FILENAME=missing.gcode", "M28 x", "PAUSE", "RESUME", "CANCEL_PRINT",
+]
+ENDPOINT_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("nothing/here", {}), ("objects/query", {}), ("objects/query", {"objects": {"toolhead": "x"}}),
+    ("gcode/script", {"script": 5}), ("query_endstops/status", {}), ("register_remote_method", {}),
+    ("bed_mesh/dump_mesh", {}),
+]
+
+
+def masked(value: Any, root: str) -> Any:
+    """``value`` with this target's folder written as <root>."""
+    return json.loads(json.dumps(value).replace(root, "<root>"))
+
+
+def kind(value: Any) -> str:
+    return "number" if isinstance(value, (int, float)) and not isinstance(value, bool) else type(value).__name__
+
+
+def comparable_status(name: str, status: dict[str, Any]) -> Any:
+    if name in FIELDS_ONLY or name.startswith("temperature_sensor"):
+        return sorted(status)
+    volatile = VOLATILE.get(name, set())
+    return {field: kind(value) if field in volatile else value for field, value in status.items()}
+
+
+class Target:
+    """One Klippy (ours or the real one) in a folder of its own."""
+
+    def __init__(self, name: str, root: Path, config: Path, argv: list[str]) -> None:
+        self.name, self.root = name, root
+        (root / "config").mkdir(parents=True)
+        (root / "gcodes").mkdir()
+        text = config.read_text().replace("{gcodes}", str(root / "gcodes"))
+        (root / "config" / "printer.cfg").write_text(text)
+        (root / "gcodes" / "part.gcode").write_text(PRINT_FILE)
+        self.socket = str(root / "klippy.sock")
+        self.process = Process(name, argv, root / "output.log")
+        self.results: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+
+    def record(self, step: str, value: Any) -> None:
+        self.results[step] = masked(value, str(self.root))
+
+
+def simulator(root: Path, config: Path, speed: float) -> Target:
+    argv = [str(OUR_PYTHON), "-m", "moontwist.simulator", "-a", str(root / "klippy.sock"),
+            "--config", str(root / "config" / "printer.cfg"), "--gcodes", str(root / "gcodes"),
+            "-l", str(root / "klippy.log"), "--speed", str(speed)]
+    target = Target("simulator", root, config, argv)
+    target.process.env = {"PYTHONPATH": str(REPO)}
+    return target
+
+
+def real_klippy(root: Path, config: Path, klipper: Path, dictionary: Path, python: str) -> Target:
+    argv = [python, str(klipper / "klippy" / "klippy.py"), str(root / "config" / "printer.cfg"), "-o", "/dev/null",
+            "-d", str(dictionary), "-a", str(root / "klippy.sock"), "-l", str(root / "klippy.log")]
+    return Target("klippy", root, config, argv)
+
+
+def outputs(client: KlippyClient) -> list[str]:
+    return [params["response"] for params in client.take_pushes("out")]
+
+
+def answer(reply: dict[str, Any]) -> Any:
+    return reply["result"] if "result" in reply else {"error": reply["error"]}
+
+
+def run_scripts(target: Target, client: KlippyClient) -> None:
+    for script in SCRIPTS:
+        reply = answer(client.call("gcode/script", script=script))
+        client.pump(0.1)
+        lines = outputs(client)
+        if script in ("M105", "M115"):
+            lines = [NUMBER.sub("#", line.split("FIRMWARE_VERSION")[0]) for line in lines]
+        target.record(f"gcode {script}", {"reply": reply, "output": lines})
+
+
+def run_print(target: Target, client: KlippyClient) -> None:
+    client.call("objects/subscribe", objects={"print_stats": ["state"], "pause_resume": ["is_paused"]},
+                response_template={"method": "st"})
+    steps: list[Any] = []
+    for method, params in (("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=part.gcode"}),
+                           ("pause_resume/pause", {}), ("pause_resume/resume", {}),
+                           ("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=part.gcode"}),
+                           ("pause_resume/cancel", {}),
+                           ("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=part.gcode"})):
+        steps.append([method, params, answer(client.call(method, **params))])
+        client.pump(1.0)
+    client.pump(3.0)
+    states = [(status.get("print_stats", {}).get("state"), status.get("pause_resume", {}).get("is_paused"))
+              for status in (push["status"] for push in client.take_pushes("st"))]
+    target.record("print: replies", steps)
+    target.record("print: states seen", states)
+    target.record("print: output", [line for line in outputs(client) if not line.startswith("// probe")])
+    status = client.call("objects/query", objects={"print_stats": ["state", "filename", "message"],
+                                                   "virtual_sdcard": ["file_path", "is_active"]})
+    target.record("print: final status", status["result"]["status"])
+
+
+def run_restart(target: Target, client: KlippyClient, method: str) -> KlippyClient:
+    started = time.monotonic()
+    reply = client.call(method)
+    target.timings[f"{method}: reply"] = time.monotonic() - started
+    try:
+        client.wait_closed()
+    except Closed:
+        pass
+    target.timings[f"{method}: socket closed"] = time.monotonic() - started
+    target.record(f"{method}: reply and output", {"reply": answer(reply), "output": outputs(client)})
+    client.close()
+    fresh, waited = connect_when_ready(target.socket)
+    target.timings[f"{method}: ready again"] = time.monotonic() - started
+    target.record(f"{method}: first info state", fresh.call("info")["result"]["state"])
+    return fresh
+
+
+def run(target: Target) -> None:
+    target.process.start()
+    client, waited = connect_when_ready(target.socket, timeout=60.0)
+    target.timings["start: ready"] = waited
+    info = client.call("info", client_info={"program": "klippy-compare"})["result"]
+    target.record("info: keys", sorted(info))
+    target.record("info: state", {key: info[key] for key in INFO_VALUES})
+    target.record("list_endpoints", sorted(client.call("list_endpoints")["result"]["endpoints"]))
+    objects = client.call("objects/list")["result"]["objects"]
+    target.record("objects/list", objects)
+    target.record("gcode/help", client.call("gcode/help")["result"])
+    status = client.call("objects/query", objects={name: None for name in objects})["result"]["status"]
+    for name in objects:
+        target.record(f"status {name}", comparable_status(name, status[name]))
+    client.call("gcode/subscribe_output", response_template={"method": "out"})
+    for method, params in ENDPOINT_CALLS:
+        target.record(f"endpoint {method} {json.dumps(params)}", answer(client.call(method, **params)))
+    run_scripts(target, client)
+    quiet = [name for name in objects if name not in FIELDS_ONLY and not name.startswith("temperature_sensor")]
+    client.call("objects/subscribe", objects={name: None for name in quiet}, response_template={"method": "idle"})
+    client.pump(0.5)
+    client.take_pushes("idle")
+    client.pump(3.0)
+    target.record("idle subscription: pushes in 3 s", len(client.take_pushes("idle")))
+    run_print(target, client)
+    client = run_restart(target, client, "gcode/restart")
+    client = run_restart(target, client, "gcode/firmware_restart")
+    client.close()
+
+
+def compare(ours: Target, theirs: Target) -> list[str]:
+    found = []
+    for step in list(dict.fromkeys([*ours.results, *theirs.results])):
+        a, b = ours.results.get(step), theirs.results.get(step)
+        if a != b:
+            found.append(f"{step}\n    simulator: {json.dumps(a)[:600]}\n    klippy:    {json.dumps(b)[:600]}")
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="bench/klippy-compare", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="printer.cfg ({gcodes} is filled in)")
+    parser.add_argument("--speed", type=float, default=50.0, help="the simulator's --speed")
+    parser.add_argument("--klipper", type=Path, help="a Klipper checkout to run klippy/klippy.py from")
+    parser.add_argument("--dict", type=Path, help="the MCU data dictionary (out/klipper.dict)")
+    parser.add_argument("--klippy-python", default=sys.executable, help="Python with Klippy's requirements")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs) and print its path")
+    args = parser.parse_args()
+    if (args.klipper is None) != (args.dict is None):
+        parser.error("--klipper and --dict go together")
+    work = Path(tempfile.mkdtemp(prefix="klippy-compare-"))
+    targets = [simulator(work / "simulator", args.config, args.speed)]
+    if args.klipper is not None:
+        targets.append(real_klippy(work / "klippy", args.config, args.klipper, args.dict, args.klippy_python))
+    try:
+        for target in targets:
+            try:
+                run(target)
+            finally:
+                target.process.stop()
+    finally:
+        if args.keep:
+            print(f"work folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    for target in targets:
+        print(f"{target.name}: " + ", ".join(f"{step} {seconds * 1000:.0f} ms" for step, seconds in target.timings.items()))
+    if len(targets) == 1:
+        print(f"simulator only: {len(targets[0].results)} steps recorded (give --klipper and --dict to compare)")
+        return 0
+    found = compare(*targets)
+    for difference in found:
+        print(f"DIFFERENCE {difference}")
+    print(f"{len(found)} differences in {len(targets[0].results)} steps")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
