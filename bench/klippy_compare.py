@@ -30,7 +30,10 @@ from bench.klippyclient import Closed, KlippyClient, connect_when_ready
 from bench.servers import OUR_PYTHON, REPO, Process
 
 DEFAULT_CONFIG = REPO / "bench" / "klippy-compare.cfg"
-PRINT_FILE = "G28\n" + "".join(f"G1 X{20 + i % 40} Y{20 + i % 30} F3000\nG4 P20\n" for i in range(400))
+# Two PAUSEs in the file make the job's states independent of how fast it runs
+# (a batch-mode Klippy runs a file at once).
+MOVES = "".join(f"G1 X{20 + i % 40} Y{20 + i % 30} F6000\n" for i in range(20))
+PRINT_FILE = "G28\n" + MOVES + "PAUSE\n" + MOVES + "PAUSE\n" + MOVES
 INFO_VALUES = ("state", "state_message")
 # Objects whose values depend on the machine or the clock: only their field names count.
 FIELDS_ONLY = {"mcu", "system_stats", "motion_report"}
@@ -132,11 +135,10 @@ def run_print(target: Target, client: KlippyClient) -> None:
     client.call("objects/subscribe", objects={"print_stats": ["state"], "pause_resume": ["is_paused"]},
                 response_template={"method": "st"})
     steps: list[Any] = []
-    for method, params in (("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=part.gcode"}),
-                           ("pause_resume/pause", {}), ("pause_resume/resume", {}),
-                           ("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=part.gcode"}),
-                           ("pause_resume/cancel", {}),
-                           ("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=part.gcode"})):
+    start = ("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=part.gcode"})
+    resume = ("pause_resume/resume", {})
+    for method, params in (start, ("pause_resume/pause", {}), resume, ("pause_resume/cancel", {}), start, start,
+                           resume, resume, start):
         steps.append([method, params, answer(client.call(method, **params))])
         client.pump(1.0)
     client.pump(3.0)
@@ -215,6 +217,7 @@ def main() -> int:
     parser.add_argument("--dict", type=Path, help="the MCU data dictionary (out/klipper.dict)")
     parser.add_argument("--klippy-python", default=sys.executable, help="Python with Klippy's requirements")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs) and print its path")
+    parser.add_argument("--json", type=Path, help="also write every target's recorded answers to this file")
     args = parser.parse_args()
     if (args.klipper is None) != (args.dict is None):
         parser.error("--klipper and --dict go together")
@@ -233,6 +236,8 @@ def main() -> int:
             print(f"work folder: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps({target.name: target.results for target in targets}, indent=1))
     for target in targets:
         print(f"{target.name}: " + ", ".join(f"{step} {seconds * 1000:.0f} ms" for step, seconds in target.timings.items()))
     if len(targets) == 1:

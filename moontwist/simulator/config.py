@@ -87,6 +87,14 @@ class ConfigSection:
 
         return self._read(option, default, split)
 
+    def getmatrix(self, option: str, default: Any = MISSING) -> Any:
+        """Rows of numbers, one row per line, comma-separated (a bed mesh's points)."""
+        def rows(text: str) -> list[list[float]]:
+            return [[float(value) for value in line.split(",") if value.strip()]
+                    for line in text.split("\n") if line.strip()]
+
+        return self._read(option, default, rows)
+
     def getfloatlist(self, option: str, default: Any = MISSING, count: int | None = None) -> Any:
         return self.getlist(option, default, parser=float, count=count)
 

@@ -1,4 +1,4 @@
-"""Smaller config sections: `[force_move]`, `[homing_override]`, `[output_pin NAME]`,
+"""Smaller config sections: `[force_move]`, `[homing_override]`, `[safe_z_home]`, `[output_pin NAME]`,
 and the sections the simulator accepts without modelling them."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 
+from moontwist.simulator.configreader import ConfigError
 from moontwist.simulator.gcode import CommandError, GCodeCommand, Handler, maybe_await
 from moontwist.simulator.toolhead import AXES
 
@@ -26,10 +27,18 @@ NO_STATUS_MODULES = frozenset(
     "ad5206 adc_scaled adc_temperature ads1x1x adxl345 axis_twist_compensation bed_tilt bmi160 board_pins "
     "canbus_ids dac084S085 delta_calibrate duplicate_pin_override error_mcu force_move gcode_arcs "
     "homing_heaters homing_override icm20948 ldc1612 lis2dw lis3dh mcp4018 mcp4451 mcp4728 mpu9250 "
-    "pid_calibrate pulse_counter query_adc replicape resonance_tester respond safe_z_home samd_sercom "
+    "pid_calibrate pulse_counter query_adc replicape resonance_tester respond samd_sercom "
     "sdcard_loop spi_temperature static_digital_output static_pwm_clock sx1509 thermistor "
     "tsl1401cl_filament_width_sensor tuning_tower verify_heater include".split()
 )
+
+
+def take_over_g28(host: KlippyHost, handler: Handler) -> Handler:
+    """Register ``handler`` as G28; the G28 it replaces (homing's, always loaded first)."""
+    previous = host.gcode.unregister_command("G28")
+    assert previous is not None, "homing registers G28 before the config sections load"
+    host.gcode.register_command("G28", handler)
+    return previous
 
 
 class UnmodelledSection:
@@ -106,11 +115,7 @@ class HomingOverride:
         self.axes: str = section.get("axes", "XYZ").upper()
         self.template = templates.load(section, "gcode")
         self.in_script = False
-        previous = host.gcode.unregister_command("G28")
-        if previous is None:
-            raise CommandError("homing_override: G28 is not registered")
-        self.previous: Handler = previous
-        host.gcode.register_command("G28", self.cmd_G28)
+        self.previous = take_over_g28(host, self.cmd_G28)
 
     def cmd_G28(self, gcmd: GCodeCommand) -> Deferred[None] | None:
         if self.in_script:
@@ -137,6 +142,63 @@ class HomingOverride:
             return result
 
         return self.host.gcode.run_script_from_command(script).addBoth(finished)
+
+
+class SafeZHome:
+    """`[safe_z_home]`: G28 homes X and Y, moves to ``home_xy_position``, then homes Z."""
+
+    def __init__(self, host: KlippyHost, section: ConfigSection):
+        self.host = host
+        self.home_x, self.home_y = section.getfloatlist("home_xy_position", count=2)
+        self.z_hop: float = section.getfloat("z_hop", 0.0)
+        self.z_hop_speed: float = section.getfloat("z_hop_speed", 15.0, above=0.0)
+        self.speed: float = section.getfloat("speed", 50.0, above=0.0)
+        self.move_to_previous: bool = section.getboolean("move_to_previous", False)
+        if section.config.has_section("homing_override"):
+            raise ConfigError("homing_override and safe_z_homing cannot be used simultaneously")
+        self.previous = take_over_g28(host, self.cmd_G28)
+
+    def _home(self, axes: str) -> Deferred[None] | None:
+        params = {axis: "0" for axis in axes}
+        return self.previous(GCodeCommand(self.host.gcode, "G28", "G28", params))
+
+    def cmd_G28(self, gcmd: GCodeCommand) -> Deferred[None]:
+        return Deferred.fromCoroutine(self._home_safely(gcmd))
+
+    async def _lift(self, toolhead: ToolHead) -> None:
+        position = list(toolhead.commanded_pos)
+        position[2] = self.z_hop
+        await maybe_await(toolhead.move(position, self.z_hop_speed))
+
+    async def _home_safely(self, gcmd: GCodeCommand) -> None:
+        toolhead: ToolHead = self.host.lookup_object("toolhead")
+        if self.z_hop:
+            if "z" not in toolhead.homed_axes():
+                position = list(toolhead.commanded_pos)
+                position[2] = 0.0
+                toolhead.set_position(position, "z")
+                await self._lift(toolhead)
+                toolhead.clear_homing_state("z")
+            elif toolhead.commanded_pos[2] < self.z_hop:
+                await self._lift(toolhead)
+        wanted = "".join(axis for axis in "XYZ" if gcmd.get(axis, None) is not None) or "XYZ"
+        if "X" in wanted or "Y" in wanted:
+            await maybe_await(self._home("".join(axis for axis in "XY" if axis in wanted)))
+        if "Z" not in wanted:
+            return
+        if "x" not in toolhead.homed_axes() or "y" not in toolhead.homed_axes():
+            raise CommandError("Must home X and Y axes first")
+        previous = list(toolhead.commanded_pos)
+        position = list(previous)
+        position[0], position[1] = self.home_x, self.home_y
+        await maybe_await(toolhead.move(position, self.speed))
+        await maybe_await(self._home("Z"))
+        if self.z_hop and toolhead.commanded_pos[2] < self.z_hop:
+            await self._lift(toolhead)
+        if self.move_to_previous:
+            position = list(toolhead.commanded_pos)
+            position[0], position[1] = previous[0], previous[1]
+            await maybe_await(toolhead.move(position, self.speed))
 
 
 class OutputPin:

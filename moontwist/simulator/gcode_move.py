@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 
-from moontwist.simulator.gcode import CommandError, GCodeCommand
+from moontwist.simulator.gcode import CommandError, GCodeCommand, maybe_await
 from moontwist.simulator.toolhead import Coord
 
 if TYPE_CHECKING:
@@ -94,7 +94,16 @@ class GCodeMove:
                 self.speed = feedrate * self.speed_factor
         except ValueError:
             raise CommandError(f"Unable to parse move '{gcmd.commandline}'") from None
-        return self.toolhead.move(list(self.last_position), self.speed)
+        position = list(self.last_position)
+        tower = self.host.objects.get("tuning_tower")
+        script = tower.command_before_move(position[2], "E" in params) if tower is not None else None
+        if script is None:
+            return self.toolhead.move(position, self.speed)
+        return Deferred.fromCoroutine(self._move_after(script, position, self.speed))
+
+    async def _move_after(self, script: str, position: list[float], speed: float) -> None:
+        await self.host.gcode.run_script_from_command(script)
+        await maybe_await(self.toolhead.move(position, speed))
 
     def cmd_G20(self, gcmd: GCodeCommand) -> None:
         raise CommandError("Machine does not support G20 (inches) command")

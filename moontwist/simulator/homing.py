@@ -101,8 +101,9 @@ class QueryEndstops:
 
     cmd_QUERY_ENDSTOPS_help = "Report on the status of each endstop"
 
-    def __init__(self, host: KlippyHost):
+    def __init__(self, host: KlippyHost, names: list[str]):
         self.host = host
+        self.names = names
         self.last_state: list[tuple[str, int]] = []
         self._status: dict[str, Any] = {"last_query": {}}
         host.webhooks.register_endpoint("query_endstops/status", self._handle_web_request)
@@ -117,9 +118,9 @@ class QueryEndstops:
         position, _, _ = toolhead.live_state(self.host.monotonic())
         homed = toolhead.homed_axes()
         state = []
-        for index, axis in enumerate(AXES):
+        for index, (axis, name) in enumerate(zip(AXES, self.names)):
             on_endstop = axis in homed and abs(position[index] - toolhead.rails[index].position_endstop) < 1e-9
-            state.append((axis, int(on_endstop)))
+            state.append((name, int(on_endstop)))
         self.last_state = state
         self._status = {"last_query": dict(state)}
         return state

@@ -9,19 +9,28 @@ accepted, and listed with an empty status unless Klippy's module has none.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from moontwist.simulator.config import ConfigSection, PrinterConfig
-from moontwist.simulator.extras import NO_STATUS_MODULES, ForceMove, HomingOverride, OutputPin, UnmodelledSection
+from moontwist.simulator.extras import (
+    NO_STATUS_MODULES,
+    ForceMove,
+    HomingOverride,
+    OutputPin,
+    SafeZHome,
+    UnmodelledSection,
+)
 from moontwist.simulator.gcode_move import GCodeMove
-from moontwist.simulator.heaters import HeaterFan, PrinterExtruder, PrinterHeaterBed, PrinterHeaters, TemperatureSensor
+from moontwist.simulator.extruder import PrinterExtruder
+from moontwist.simulator.heater_tools import HeaterTools
+from moontwist.simulator.heaters import HeaterFan, PrinterHeaterBed, PrinterHeaters, TemperatureSensor
 from moontwist.simulator.homing import Homing, QueryEndstops, StepperEnable
 from moontwist.simulator.macros import DelayedGCode, GCodeMacro, Templates
+from moontwist.simulator.manual_probe import ManualProbe, TuningTower
 from moontwist.simulator.peripherals import (
     DisplayStatus,
     HostResponder,
     IdleTimeout,
-    ManualProbe,
     Mcu,
     PrinterFan,
     SystemStats,
@@ -40,17 +49,42 @@ _TOOLHEAD_SECTIONS = {"printer", "stepper_x", "stepper_y", "stepper_z", "extrude
 
 
 class Loader:
-    """What the section loaders share while one configuration is loaded."""
+    """What the section loaders share while one configuration is loaded.
+
+    As in Klippy, a module that needs another loads it first, so the one it
+    needs comes earlier in `objects/list` (``require``).
+    """
 
     def __init__(self, host: KlippyHost, config: PrinterConfig):
         self.host = host
         self.config = config
-        self.heaters = PrinterHeaters(host)
         self.templates = Templates(host)
         self.toolhead = ToolHead(host, config)
 
     def add(self, name: str, obj: object) -> None:
         self.host.add_object(name, obj)
+
+    def require(self, name: str, create: Callable[[], object]) -> Any:
+        """The object ``name``, created and added now if it is not there yet."""
+        if name not in self.host.objects:
+            self.add(name, create())
+        return self.host.objects[name]
+
+    @property
+    def heaters(self) -> PrinterHeaters:
+        def create() -> PrinterHeaters:
+            heaters = PrinterHeaters(self.host)
+            HeaterTools(self.host, heaters)
+            return heaters
+
+        return self.require("heaters", create)  # type: ignore[no-any-return]
+
+    def gcode_move(self) -> GCodeMove:
+        return self.require("gcode_move", lambda: GCodeMove(self.host, self.toolhead))  # type: ignore[no-any-return]
+
+    def idle_timeout(self, section: ConfigSection) -> IdleTimeout:
+        return self.require(  # type: ignore[no-any-return]
+            "idle_timeout", lambda: IdleTimeout(self.host, section, self.templates))
 
 
 def _macro(loader: Loader, section: ConfigSection) -> None:
@@ -62,9 +96,8 @@ def _delayed_gcode(loader: Loader, section: ConfigSection) -> None:
 
 
 def _virtual_sdcard(loader: Loader, section: ConfigSection) -> None:
-    print_stats = PrintStats(loader.host)
+    print_stats = loader.require("print_stats", lambda: PrintStats(loader.host))
     loader.add("virtual_sdcard", VirtualSD(loader.host, section, print_stats, loader.templates))
-    loader.add("print_stats", print_stats)
 
 
 def _pause_resume(loader: Loader, section: ConfigSection) -> None:
@@ -81,11 +114,12 @@ def _respond(loader: Loader, section: ConfigSection) -> None:
 
 
 def _idle_timeout(loader: Loader, section: ConfigSection) -> None:
-    loader.add(section.name, IdleTimeout(loader.host, section, loader.templates))
+    loader.idle_timeout(section)
 
 
 def _heater_bed(loader: Loader, section: ConfigSection) -> None:
-    loader.add(section.name, PrinterHeaterBed(loader.host, section, loader.heaters))
+    heaters = loader.heaters
+    loader.add(section.name, PrinterHeaterBed(loader.host, section, heaters))
 
 
 def _fan(loader: Loader, section: ConfigSection) -> None:
@@ -93,11 +127,13 @@ def _fan(loader: Loader, section: ConfigSection) -> None:
 
 
 def _heater_fan(loader: Loader, section: ConfigSection) -> None:
+    loader.heaters
     loader.add(section.name, HeaterFan(loader.host, section))
 
 
 def _temperature_sensor(loader: Loader, section: ConfigSection) -> None:
-    loader.add(section.name, TemperatureSensor(loader.host, section, loader.heaters))
+    heaters = loader.heaters
+    loader.add(section.name, TemperatureSensor(loader.host, section, heaters))
 
 
 def _probe(loader: Loader, section: ConfigSection) -> None:
@@ -108,11 +144,16 @@ def _bed_mesh(loader: Loader, section: ConfigSection) -> None:
     if section.name != "bed_mesh":
         return  # a stored profile: read by [bed_mesh]
     profiles = [loader.config.section(name) for name in loader.config.prefix_sections("bed_mesh ")]
+    loader.gcode_move()
     loader.add("bed_mesh", BedMesh(loader.host, section, profiles))
 
 
 def _homing_override(loader: Loader, section: ConfigSection) -> None:
     HomingOverride(loader.host, section, loader.templates)
+
+
+def _safe_z_home(loader: Loader, section: ConfigSection) -> None:
+    SafeZHome(loader.host, section)
 
 
 def _output_pin(loader: Loader, section: ConfigSection) -> None:
@@ -141,21 +182,20 @@ LOADERS: dict[str, Load] = {
     "bltouch": _probe,
     "bed_mesh": _bed_mesh,
     "homing_override": _homing_override,
+    "safe_z_home": _safe_z_home,
     "output_pin": _output_pin,
     "force_move": _read_later,
 }
 
 
 def load_printer_objects(host: KlippyHost, config: PrinterConfig) -> None:
-    """Create every object and command of the configured printer on ``host``."""
+    """Create every object and command of the configured printer on ``host``,
+    in Klippy's order: mcu, the sections in file order, then the toolhead with
+    its steppers and extruder, then the modules Klippy always loads."""
     host.add_object("configfile", config)
     SaveConfig(host, config)
     host.add_object("mcu", Mcu(host, config.section("mcu"), host.software_version))
     loader = Loader(host, config)
-    host.add_object("heaters", loader.heaters)
-    steppers = [rail.name for rail in loader.toolhead.rails] + (["extruder"] if config.has_section("extruder") else [])
-    host.add_object("stepper_enable", StepperEnable(host, steppers))
-    host.add_object("query_endstops", QueryEndstops(host))
     toolhead = loader.toolhead
     host.add_object("homing", Homing(host, toolhead))
     for name in config.sections():
@@ -167,14 +207,18 @@ def load_printer_objects(host: KlippyHost, config: PrinterConfig) -> None:
             load(loader, config.section(name))
         elif kind not in NO_STATUS_MODULES:
             host.add_object(name, UnmodelledSection())
-    host.add_object("motion_report", MotionReport(toolhead))
+    host.add_object("query_endstops", QueryEndstops(host, [rail.name for rail in toolhead.rails]))
+    steppers = [rail.name for rail in toolhead.rails] + (["extruder"] if config.has_section("extruder") else [])
+    host.add_object("stepper_enable", StepperEnable(host, steppers))
+    host.add_object("motion_report", MotionReport(host, toolhead))
     host.add_object("toolhead", toolhead)
     ToolHeadCommands(host, toolhead)
     if config.has_section("extruder"):
-        host.add_object("extruder", PrinterExtruder(host, config.section("extruder"), loader.heaters))
+        heaters = loader.heaters
+        host.add_object("extruder", PrinterExtruder(host, config.section("extruder"), heaters))
     ForceMove(host, config.section("force_move"), toolhead.stepper_names())
-    host.add_object("gcode_move", GCodeMove(host, toolhead))
-    if "idle_timeout" not in host.objects:
-        host.add_object("idle_timeout", IdleTimeout(host, config.section("idle_timeout"), loader.templates))
+    loader.gcode_move()
+    loader.idle_timeout(config.section("idle_timeout"))
     host.add_object("system_stats", SystemStats())
-    host.add_object("manual_probe", ManualProbe())
+    host.add_object("manual_probe", ManualProbe(host))
+    host.add_object("tuning_tower", TuningTower(host))

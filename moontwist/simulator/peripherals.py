@@ -1,5 +1,5 @@
 """The smaller printer objects: fan, idle_timeout, display_status, respond,
-system_stats, mcu and manual_probe."""
+system_stats and mcu."""
 
 from __future__ import annotations
 
@@ -271,12 +271,3 @@ class Mcu:
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return self._status
-
-
-class ManualProbe:
-    """The always-present `manual_probe` object (no probing is simulated)."""
-
-    STATUS: dict[str, Any] = {"is_active": False, "z_position": None, "z_position_lower": None, "z_position_upper": None}
-
-    def get_status(self, eventtime: float) -> dict[str, Any]:
-        return self.STATUS

@@ -15,6 +15,8 @@ from twisted.internet.defer import Deferred
 
 from moontwist.simulator.configreader import ConfigError
 from moontwist.simulator.gcode import CommandError, GCodeCommand, maybe_await
+from moontwist.simulator.manual_probe import ManualProbeHelper
+from moontwist.simulator.toolhead import Coord
 
 if TYPE_CHECKING:
     from moontwist.simulator.config import ConfigSection
@@ -37,6 +39,9 @@ class Probe:
 
     cmd_PROBE_help = "Probe Z-height at current XY position"
     cmd_QUERY_PROBE_help = "Return the status of the z-probe"
+    cmd_PROBE_CALIBRATE_help = "Calibrate the probe's z_offset"
+    cmd_PROBE_ACCURACY_help = "Probe Z-height accuracy at current XY position"
+    cmd_Z_OFFSET_APPLY_PROBE_help = "Adjust the probe's z_offset"
 
     def __init__(self, host: KlippyHost, section: ConfigSection):
         self.host = host
@@ -52,15 +57,18 @@ class Probe:
         section.get("samples_result", "average")
         section.getfloat("samples_tolerance", 0.100, minval=0.0)
         section.getint("samples_tolerance_retries", 0, minval=0)
+        section.get("activate_gcode", "")
+        section.get("deactivate_gcode", "")
+        section.getboolean("deactivate_on_each_sample", True)
         self.last_query = False
-        self.last_probe_position = [0.0, 0.0, 0.0]
+        self.last_probe_position = Coord(0.0, 0.0, 0.0, 0)
         self.last_z_result = 0.0
-        host.gcode.register_command("PROBE", self.cmd_PROBE, desc=self.cmd_PROBE_help)
-        host.gcode.register_command("QUERY_PROBE", self.cmd_QUERY_PROBE, desc=self.cmd_QUERY_PROBE_help)
+        for command in ("QUERY_PROBE", "PROBE", "PROBE_CALIBRATE", "PROBE_ACCURACY", "Z_OFFSET_APPLY_PROBE"):
+            host.gcode.register_command(command, getattr(self, "cmd_" + command), desc=getattr(self, f"cmd_{command}_help"))
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return {"name": self.name, "last_query": self.last_query,
-                "last_probe_position": list(self.last_probe_position), "last_z_result": self.last_z_result}
+                "last_probe_position": self.last_probe_position, "last_z_result": self.last_z_result}
 
     def offsets(self) -> list[float]:
         return [self.x_offset, self.y_offset, self.z_offset]
@@ -95,12 +103,69 @@ class Probe:
     async def _probe_command(self, gcmd: GCodeCommand) -> None:
         bed_x, bed_y, bed_z = await self.probe_here()
         gcmd.respond_info("Result: at %.3f,%.3f estimate contact at z=%.6f" % (bed_x, bed_y, bed_z))
-        self.last_probe_position = [bed_x, bed_y, bed_z]
+        self.last_probe_position = Coord(bed_x, bed_y, bed_z, 0)
         self.last_z_result = bed_z + self.z_offset
 
     def cmd_QUERY_PROBE(self, gcmd: GCodeCommand) -> None:
         self.last_query = False
         gcmd.respond_info("probe: open")
+
+    def cmd_PROBE_ACCURACY(self, gcmd: GCodeCommand) -> Deferred[None]:
+        samples = gcmd.get_int("SAMPLES", 10, minval=1)
+        return Deferred.fromCoroutine(self._accuracy(gcmd, samples))
+
+    async def _accuracy(self, gcmd: GCodeCommand, samples: int) -> None:
+        toolhead: ToolHead = self.host.lookup_object("toolhead")
+        start = list(toolhead.commanded_pos)
+        gcmd.respond_info("PROBE_ACCURACY at X:%.3f Y:%.3f Z:%.3f (samples=%d retract=%.3f speed=%.1f lift_speed=%.1f)\n"
+                          % (start[0], start[1], start[2], samples, self.retract_dist, self.speed, self.lift_speed))
+        heights = []
+        for _ in range(samples):
+            heights.append((await self.probe_here())[2])
+            position = list(toolhead.commanded_pos)
+            position[2] += self.retract_dist
+            await maybe_await(toolhead.move(position, self.lift_speed))
+        average = sum(heights) / len(heights)
+        ordered = sorted(heights)
+        middle = len(ordered) // 2
+        median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
+        deviation = (sum((height - average) ** 2 for height in heights) / len(heights)) ** 0.5
+        gcmd.respond_info("probe accuracy results: maximum %.6f, minimum %.6f, range %.6f, average %.6f, median %.6f, "
+                          "standard deviation %.6f" % (max(heights), min(heights), max(heights) - min(heights), average,
+                                                       median, deviation))
+
+    def cmd_PROBE_CALIBRATE(self, gcmd: GCodeCommand) -> Deferred[None]:
+        return Deferred.fromCoroutine(self._calibrate(gcmd))
+
+    async def _calibrate(self, gcmd: GCodeCommand) -> None:
+        bed_x, bed_y, bed_z = await self.probe_here()
+        toolhead: ToolHead = self.host.lookup_object("toolhead")
+        position = list(toolhead.commanded_pos)
+        position[2] += 5.0
+        await maybe_await(toolhead.move(position, self.lift_speed))
+        position[0], position[1] = bed_x, bed_y
+        await maybe_await(toolhead.move(position, self.speed))
+
+        def finalize(z_position: float | None) -> None:
+            if z_position is None:
+                return
+            z_offset = self.z_offset - z_position + bed_z
+            self._store_z_offset(z_offset)
+
+        ManualProbeHelper(self.host, gcmd, finalize)
+
+    def cmd_Z_OFFSET_APPLY_PROBE(self, gcmd: GCodeCommand) -> None:
+        offset = self.host.lookup_object("gcode_move").homing_position[2]
+        if offset == 0:
+            gcmd.respond_info("Nothing to do: Z Offset is 0")
+            return
+        self._store_z_offset(self.z_offset - offset)
+
+    def _store_z_offset(self, z_offset: float) -> None:
+        self.host.gcode.respond_info(
+            "%s: z_offset: %.3f\nThe SAVE_CONFIG command will update the printer config file\n"
+            "with the above and restart the printer." % (self.name, z_offset))
+        self.host.lookup_object("configfile").autosave.set(self.name, "z_offset", "%.3f" % (z_offset,))
 
 
 class BedMesh:
@@ -119,6 +184,10 @@ class BedMesh:
         self.speed: float = section.getfloat("speed", 50.0, above=0.0)
         section.getfloat("fade_start", 1.0)
         section.getfloat("fade_end", 0.0)
+        section.getfloat("split_delta_z", 0.025, minval=0.01)
+        section.getfloat("move_check_distance", 5.0, minval=3.0)
+        section.getfloat("adaptive_margin", 0.0)
+        section.getint("scan_overshoot", 0)
         min_x, min_y = section.getfloatlist("mesh_min", count=2)
         max_x, max_y = section.getfloatlist("mesh_max", count=2)
         x_count, y_count = self._count(section)
@@ -155,8 +224,7 @@ class BedMesh:
     def _read_profile(self, section: ConfigSection) -> None:
         if section.getint("version", 0) != PROFILE_VERSION:
             return
-        rows = [line for line in section.get("points").split("\n") if line.strip()]
-        points = [[float(value) for value in row.split(",") if value.strip()] for row in rows]
+        points = section.getmatrix("points")
         params = {}
         for key, kind in PROFILE_OPTIONS.items():
             params[key] = section.getint(key) if kind is int else section.getfloat(key) if kind is float else section.get(key)
@@ -351,8 +419,8 @@ class BedMesh:
         request.send({
             "current_mesh": current,
             "profiles": self.profiles,
-            "calibration": {"points": sorted(points, key=lambda p: (p[1], p[0])), "config": config,
-                            "probe_path": points, "rapid_path": []},
+            "calibration": {"points": points, "config": config, "probe_path": points,
+                            "rapid_path": [[point, True] for point in points]},
             "probe_offsets": probe.offsets() if probe is not None else [0, 0, 0],
             "axis_minimum": toolhead_status["axis_minimum"],
             "axis_maximum": toolhead_status["axis_maximum"],

@@ -16,6 +16,8 @@ from twisted.internet.defer import Deferred
 from moontwist.simulator.config import ConfigError
 from moontwist.simulator.gcode import CommandError, GCodeCommand
 
+from moontwist.simulator.webhooks import WebRequest, WebRequestError
+
 if TYPE_CHECKING:
     from moontwist.simulator.config import PrinterConfig
     from moontwist.simulator.host import KlippyHost
@@ -76,6 +78,11 @@ class Rail:
         self.position_max: float = section.getfloat("position_max")
         self.homing_speed: float = section.getfloat("homing_speed", 5.0)
         self.homing_retract_dist: float = section.getfloat("homing_retract_dist", 5.0)
+        section.getfloat("homing_retract_speed", self.homing_speed, above=0.0)
+        section.getfloat("second_homing_speed", self.homing_speed / 2.0, above=0.0)
+        middle = (self.position_min + self.position_max) / 2.0
+        section.getboolean("homing_positive_dir", self.position_endstop > middle)
+        section.getlist("gear_ratio", [])
         self.name = "stepper_" + axis
         microsteps = section.getint("microsteps")
         full_steps = section.getint("full_steps_per_rotation", 200)
@@ -316,12 +323,33 @@ STATUS_REFRESH_TIME = 0.25
 
 
 class MotionReport:
-    """The `motion_report` object: live position and velocity, refreshed at most every 250 ms."""
+    """The `motion_report` object: live position and velocity, refreshed at most
+    every 250 ms; its dump endpoints answer their header (no data batches follow)."""
 
-    def __init__(self, toolhead: ToolHead):
+    STEPPER_HEADER = ("interval", "count", "add")
+    TRAPQ_HEADER = ("time", "duration", "start_velocity", "acceleration", "start_position", "direction")
+
+    def __init__(self, host: KlippyHost, toolhead: ToolHead):
         self.toolhead = toolhead
         self.next_refresh = 0.0
         self.status: dict[str, Any] | None = None
+        host.webhooks.register_endpoint("motion_report/dump_stepper", self._handle_dump_stepper)
+        host.webhooks.register_endpoint("motion_report/dump_trapq", self._handle_dump_trapq)
+
+    @staticmethod
+    def _dump(request: WebRequest, names: list[str], header: tuple[str, ...]) -> None:
+        name = request.get_str("name")
+        if name not in names:
+            raise WebRequestError(f"The value '{name}' is not valid for name")
+        request.get_dict("response_template", {})
+        request.send({"header": header})
+
+    def _handle_dump_stepper(self, request: WebRequest) -> None:
+        self._dump(request, self.toolhead.stepper_names(), self.STEPPER_HEADER)
+
+    def _handle_dump_trapq(self, request: WebRequest) -> None:
+        extruders = [self.toolhead.extruder.name] if self.toolhead.extruder.name else []
+        self._dump(request, ["toolhead"] + extruders, self.TRAPQ_HEADER)
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
         if self.status is None:

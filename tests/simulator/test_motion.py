@@ -31,12 +31,13 @@ class HomingTests(SimulatorTestCase):
     def test_endstops_are_queried_under_the_gcode_mutex(self) -> None:
         self.home()
         result = self.client.result(self.client.request("query_endstops/status"))
-        self.assertEqual(result, {"x": "TRIGGERED", "y": "TRIGGERED", "z": "TRIGGERED"})
+        self.assertEqual(result, {"stepper_x": "TRIGGERED", "stepper_y": "TRIGGERED", "stepper_z": "TRIGGERED"})
         self.script_ok("G1 X10 F6000")
         self.advance(1.0)
         self.script_ok("QUERY_ENDSTOPS")
-        self.assertEqual(self.client.output(), ["x:open y:TRIGGERED z:TRIGGERED"])
-        self.assertEqual(self.query({"query_endstops": None})["query_endstops"], {"last_query": {"x": 0, "y": 1, "z": 1}})
+        self.assertEqual(self.client.output(), ["stepper_x:open stepper_y:TRIGGERED stepper_z:TRIGGERED"])
+        self.assertEqual(self.query({"query_endstops": None})["query_endstops"],
+                         {"last_query": {"stepper_x": 0, "stepper_y": 1, "stepper_z": 1}})
 
 
 class MoveTests(SimulatorTestCase):
