@@ -141,9 +141,8 @@ class PrinterConfig:
             for (section, option), value in self.settings_read.items():
                 settings.setdefault(section, {})[option] = value
             for name, options in self.raw.items():
-                known = settings.setdefault(name.lower(), {})
                 for option, text in options.items():
-                    known.setdefault(option, text)
+                    settings.setdefault(name.lower(), {}).setdefault(option, text)
             self._settings = settings
         return self._settings
 
