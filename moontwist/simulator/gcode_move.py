@@ -98,12 +98,19 @@ class GCodeMove:
         tower = self.host.objects.get("tuning_tower")
         script = tower.command_before_move(position[2], "E" in params) if tower is not None else None
         if script is None:
-            return self.toolhead.move(position, self.speed)
+            return self.move(position, self.speed)
         return Deferred.fromCoroutine(self._move_after(script, position, self.speed))
+
+    def move(self, position: list[float], speed: float) -> Deferred[None] | None:
+        """A move in G-code's name: through exclude_object when it is configured."""
+        exclude = self.host.objects.get("exclude_object")
+        if exclude is not None:
+            return exclude.move(position, speed)  # type: ignore[no-any-return]
+        return self.toolhead.move(position, speed)
 
     async def _move_after(self, script: str, position: list[float], speed: float) -> None:
         await self.host.gcode.run_script_from_command(script)
-        await maybe_await(self.toolhead.move(position, speed))
+        await maybe_await(self.move(position, speed))
 
     def cmd_G20(self, gcmd: GCodeCommand) -> None:
         raise CommandError("Machine does not support G20 (inches) command")
@@ -165,7 +172,7 @@ class GCodeMove:
             speed = gcmd.get_float("MOVE_SPEED", self.speed, above=0.0)
             for index, delta in enumerate(move_delta):
                 self.last_position[index] += delta
-            return self.toolhead.move(list(self.last_position), speed)
+            return self.move(list(self.last_position), speed)
         return None
 
     def cmd_SAVE_GCODE_STATE(self, gcmd: GCodeCommand) -> None:
@@ -196,7 +203,7 @@ class GCodeMove:
         if gcmd.get_int("MOVE", 0):
             speed = gcmd.get_float("MOVE_SPEED", self.speed, above=0.0)
             self.last_position[:3] = state["last_position"][:3]
-            return self.toolhead.move(list(self.last_position), speed)
+            return self.move(list(self.last_position), speed)
         return None
 
     def cmd_GET_POSITION(self, gcmd: GCodeCommand) -> None:

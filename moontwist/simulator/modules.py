@@ -21,6 +21,7 @@ from moontwist.simulator.extras import (
     UnmodelledSection,
 )
 from moontwist.simulator.gcode_move import GCodeMove
+from moontwist.simulator.exclude_object import ExcludeObject
 from moontwist.simulator.extruder import PrinterExtruder
 from moontwist.simulator.heater_tools import HeaterTools
 from moontwist.simulator.heaters import HeaterFan, PrinterHeaterBed, PrinterHeaters, TemperatureSensor
@@ -156,6 +157,11 @@ def _safe_z_home(loader: Loader, section: ConfigSection) -> None:
     SafeZHome(loader.host, section)
 
 
+def _exclude_object(loader: Loader, section: ConfigSection) -> None:
+    loader.gcode_move()
+    loader.add("exclude_object", ExcludeObject(loader.host, loader.toolhead))
+
+
 def _output_pin(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, OutputPin(loader.host, section))
 
@@ -183,6 +189,7 @@ LOADERS: dict[str, Load] = {
     "bed_mesh": _bed_mesh,
     "homing_override": _homing_override,
     "safe_z_home": _safe_z_home,
+    "exclude_object": _exclude_object,
     "output_pin": _output_pin,
     "force_move": _read_later,
 }

@@ -181,8 +181,8 @@ class CoreXYTests(ConfigTestCase):
             "gcode_macro PRINT_START", "gcode_macro PRINT_END", "gcode_macro Report_Position",
             "gcode_macro FAIL_LOUDLY", "print_stats", "virtual_sdcard", "pause_resume", "display_status",
             "gcode_macro CANCEL_PRINT", "gcode_macro PAUSE", "gcode_macro RESUME", "heaters", "heater_bed", "fan",
-            "heater_fan hotend_fan", "temperature_sensor chamber", "exclude_object", "idle_timeout"] + TOOLHEAD
-            + ["extruder", "gcode_move", "system_stats", "manual_probe"])
+            "heater_fan hotend_fan", "temperature_sensor chamber", "gcode_move", "exclude_object", "idle_timeout"]
+            + TOOLHEAD + ["extruder", "system_stats", "manual_probe"])
 
     def test_casing_config_keeps_section_names_settings_lower_cases_them(self) -> None:
         status = self.configfile()
@@ -242,6 +242,30 @@ class CoreXYTests(ConfigTestCase):
         status = self.query({"print_stats": ["state"], "virtual_sdcard": ["file_path"], "fan": ["speed"]})
         self.assertEqual(status, {"print_stats": {"state": "cancelled"}, "virtual_sdcard": {"file_path": None},
                                   "fan": {"speed": 0.0}})
+
+
+class ExcludeObjectTests(ConfigTestCase):
+    config_name = "corexy"
+
+    def test_labelled_objects_are_listed_and_an_excluded_ones_moves_are_skipped(self) -> None:
+        self.wait(self.run_script("G28\nM104 S210\nM109 S210"), 200.0)
+        self.script_ok("EXCLUDE_OBJECT_DEFINE NAME=cube_1 CENTER=100,100 POLYGON=[[90,90],[110,90],[110,110]]\n"
+                       "EXCLUDE_OBJECT_DEFINE NAME=cube_2 CENTER=200,200\nM83")
+        self.script_ok("EXCLUDE_OBJECT NAME=cube_2")
+        self.assertEqual(self.client.output()[-1], "// Excluding object CUBE_2")
+        self.assertEqual(self.wait(self.run_script(
+            "EXCLUDE_OBJECT_START NAME=cube_2\nG1 X200 Y200 E5 F6000\nEXCLUDE_OBJECT_END NAME=cube_2\n"
+            "EXCLUDE_OBJECT_START NAME=cube_1\nG1 X100 Y100 E1 F6000"), 5.0), {})
+        status = self.query({"exclude_object": None, "toolhead": ["position"]})
+        self.assertEqual(status["exclude_object"], {
+            "objects": [{"name": "CUBE_1", "center": [100, 100], "polygon": [[90, 90], [110, 90], [110, 110]]},
+                        {"name": "CUBE_2", "center": [200, 200]}],
+            "excluded_objects": ["CUBE_2"], "current_object": "CUBE_1"})
+        self.assertEqual(status["toolhead"]["position"], [100.0, 100.0, 0.5, 1.0])
+        self.assertEqual(self.client.error(self.run_script("EXCLUDE_OBJECT_END\nEXCLUDE_OBJECT CURRENT=1")),
+                         "There is no current object to cancel")
+        self.script_ok("EXCLUDE_OBJECT_DEFINE RESET=1")
+        self.assertEqual(self.query({"exclude_object": ["objects"]})["exclude_object"], {"objects": []})
 
 
 class MinimalTests(ConfigTestCase):
