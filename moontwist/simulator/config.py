@@ -55,9 +55,6 @@ class ConfigSection:
         if below is not None and value >= below:
             raise ConfigError(f"{where} be below {below}")
 
-    def has(self, option: str) -> bool:
-        return option.lower() in self._raw
-
     def get(self, option: str, default: Any = MISSING) -> Any:
         return self._read(option, default, str)
 
@@ -97,9 +94,6 @@ class ConfigSection:
 
     def getfloatlist(self, option: str, default: Any = MISSING, count: int | None = None) -> Any:
         return self.getlist(option, default, parser=float, count=count)
-
-    def options(self) -> list[str]:
-        return list(self._raw)
 
     def prefix_options(self, prefix: str) -> list[str]:
         return [option for option in self._raw if option.startswith(prefix)]

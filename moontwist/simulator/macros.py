@@ -130,9 +130,6 @@ class Template:
         except Exception as error:
             raise CommandError(f"Error evaluating '{self.name}': {_error_text(error)}") from None
 
-    def run_from_command(self, context: dict[str, Any] | None = None) -> Deferred[None]:
-        return self.templates.host.gcode.run_script_from_command(self.render(context))
-
 
 def parse_literal(text: str) -> Any:
     """A Python literal that JSON can carry (Klippy's rule for macro variables)."""

@@ -190,8 +190,8 @@ class HostResponder:
     PREFIXES = {"echo": "echo:", "command": "//", "error": "!!"}
 
     def __init__(self, host: KlippyHost, section: ConfigSection):
-        default_type = section.get("default_type", "echo")
-        self.default_prefix: str = section.get("default_prefix", self.PREFIXES.get(default_type, "echo:"))
+        default_type = section.getchoice("default_type", list(self.PREFIXES), "echo")
+        self.default_prefix: str = section.get("default_prefix", self.PREFIXES[default_type])
         host.gcode.register_command("M118", self.cmd_M118, True)
         host.gcode.register_command("RESPOND", self.cmd_RESPOND, True, self.cmd_RESPOND_help)
 
