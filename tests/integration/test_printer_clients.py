@@ -88,7 +88,7 @@ class MainsailTests(TestCase):
         self.assertEqual(set(subscribed["result"]["status"]), set(objects))
         self.assertIn("homed_axes", subscribed["result"]["status"]["toolhead"])
         endstops = await client.call("printer.query_endstops.status")
-        self.assertEqual(set(endstops["result"]), {"x", "y", "z"})
+        self.assertEqual(set(endstops["result"]), {"stepper_x", "stepper_y", "stepper_z"})
 
         disconnected = client.next_notification("notify_klippy_disconnected")
         ready = client.next_notification("notify_klippy_ready")
