@@ -132,15 +132,22 @@ class KlippyHost:
             self.log.config(self.config.text())
             load_printer_objects(self, self.config)
         except ConfigError as error:
-            self.log.write(f"Config error: {error}")
-            self._set_state(f"{error}\n{MESSAGE_RESTART}")
+            self._config_error(error)
             return False
         return True
+
+    def _config_error(self, error: ConfigError) -> None:
+        self.log.write(f"Config error: {error}")
+        self._set_state(f"{error}\n{MESSAGE_RESTART}")
 
     def _connect(self) -> None:
         if not self._read_config():
             return
-        self.send_event("klippy:connect")
+        try:
+            self.send_event("klippy:connect")
+        except ConfigError as error:
+            self._config_error(error)
+            return
         self._set_state(MESSAGE_READY)
         self.send_event("klippy:ready")
         self.timers.call_later(0, self._stats)

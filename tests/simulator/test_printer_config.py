@@ -345,3 +345,16 @@ class DelayedGCodeTests(ConfigTestCase):
         self.assertEqual(self.client.output(), [])
         self.assertEqual(self.client.error(self.run_script("UPDATE_DELAYED_GCODE ID=nope DURATION=1")),
                          "The value 'nope' is not valid for ID. Options: 'WELCOME'")
+
+
+class RenameOfAMissingCommandTests(SimulatorTestCase):
+    def write_config(self) -> None:
+        install("minimal.cfg", os.path.dirname(self.config_path), self.gcodes)
+        with open(self.config_path, "a") as handle:
+            handle.write("\n[gcode_macro PAUSE]\nrename_existing: PAUSE_BASE\ngcode:\n  PAUSE_BASE\n")
+
+    def test_renaming_a_command_that_does_not_exist_is_a_config_error(self) -> None:
+        info = self.client.result(self.client.request("info"))
+        self.assertEqual(info["state"], "error")
+        self.assertTrue(info["state_message"].startswith(
+            "Existing command 'PAUSE' not found in gcode_macro rename\n"), info)

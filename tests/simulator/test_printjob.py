@@ -179,6 +179,9 @@ class PrintLifecycleTests(SimulatorTestCase):
         self.call("pause_resume/resume")
         self.advance(0.5)
         self.call("pause_resume/cancel")
+        reheat = self.run_script("M109 S210")  # the example's CANCEL_PRINT turns the heaters off
+        self.advance(2.0)
+        self.client.result(reheat)
         self.script_ok("SDCARD_PRINT_FILE FILENAME=part.gcode")
         self.advance(6.0)
         self.assertEqual(self.states(), ["printing", "paused", "printing", "cancelled", "printing", "complete"])
