@@ -6,6 +6,7 @@ from twisted.trial.unittest import TestCase
 
 from tests.integration.clients import connect_websocket, http_client
 from tests.integration.process import wait_for
+from tests.integration.daemon import BASE_CONFIG, start_daemon
 from tests.integration.test_printer import klippy_ready, latest, start_simulated
 
 # Short travel moves at real-time speed: about 40 s in all.
@@ -47,3 +48,13 @@ class SimulatedKlippyFilesTests(TestCase):
         info = (await (await http.get(daemon.http_url + "/printer/info")).json())["result"]
         self.assertEqual(info["log_file"], str(daemon.data_path / "logs" / "klippy.log"))
         self.assertEqual(info["config_file"], str(daemon.data_path / "config" / "printer.cfg"))
+
+    async def test_simulate_speed_reaches_the_simulator(self) -> None:
+        daemon = await start_daemon(self, BASE_CONFIG + "klippy_uds_address: {data_path}/comms/klippy.sock\n",
+                                    simulate=True, simulate_speed=25.0)
+        await klippy_ready(daemon)
+        client = await connect_websocket(self, daemon.ws_url)
+        # G28 (about 14 s of homing) and a 10 s dwell, at 25 times real time.
+        reply = await client.call("printer.gcode.script", {"script": "G28\nG4 P10000"})
+        self.assertEqual(reply["result"], "ok")
+        self.assertEqual(daemon.service.getServiceNamed("simulator").printer.world.speed, 25.0)

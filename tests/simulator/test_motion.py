@@ -145,3 +145,11 @@ class SpeedFactorTests(SimulatorTestCase):
         request_id = self.run_script("M400")
         self.advance(0.5)
         self.assertEqual(self.client.result(request_id), {})
+
+    def test_speed_also_scales_homing_dwells_and_heating(self) -> None:
+        # At speed 1, G28 takes ~14 s, G4 P5000 5 s and heating to 200 °C about a minute.
+        request_id = self.run_script("G28\nG4 P5000\nM109 S200")
+        self.advance(1.0)
+        self.assertIsNone(self.client.reply(request_id))
+        self.advance(9.0)
+        self.assertEqual(self.client.result(request_id), {})
