@@ -38,7 +38,8 @@ from moontwist.simulator.peripherals import (
 )
 from moontwist.simulator.print_stats import PrintStats
 from moontwist.simulator.printjob import PauseResume, VirtualSD
-from moontwist.simulator.probing import BedMesh, Probe
+from moontwist.simulator.bed_mesh import BedMesh
+from moontwist.simulator.probe import Probe
 from moontwist.simulator.saveconfig import SaveConfig
 from moontwist.simulator.toolhead import MotionReport, ToolHead, ToolHeadCommands
 
