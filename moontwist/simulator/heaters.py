@@ -131,7 +131,7 @@ class PrinterHeaters:
     def by_section_name(self, name: str) -> Heater | None:
         return next((heater for heater in self.heaters.values() if heater.name == name), None)
 
-    def setup_heater(self, section: ConfigSection, gcode_id: str) -> Heater:
+    def setup_heater(self, section: ConfigSection, gcode_id: str | None) -> Heater:
         heater = Heater(self.host, section, self.host.world.body(section.name))
         self.heaters[heater.short_name] = heater
         self.register_sensor(section.name, heater, gcode_id)
@@ -294,3 +294,12 @@ class HeaterFan:
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return self._status
+
+
+class HeaterGeneric:
+    """A `heater_generic NAME`: set with SET_HEATER_TEMPERATURE; in M105 only with a ``gcode_id``."""
+
+    def __init__(self, host: KlippyHost, section: ConfigSection, heaters: PrinterHeaters):
+        self.heater = heaters.setup_heater(section, section.get("gcode_id", None))
+        self.get_status = self.heater.get_status
+        self.get_temp = self.heater.get_temp

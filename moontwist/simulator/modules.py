@@ -24,7 +24,9 @@ from moontwist.simulator.gcode_move import GCodeMove
 from moontwist.simulator.exclude_object import ExcludeObject
 from moontwist.simulator.extruder import PrinterExtruder
 from moontwist.simulator.heater_tools import HeaterTools
-from moontwist.simulator.heaters import HeaterFan, PrinterHeaterBed, PrinterHeaters, TemperatureSensor
+from moontwist.simulator.fans import ControllerFan, FanGeneric
+from moontwist.simulator.filament_sensors import FilamentSensor
+from moontwist.simulator.heaters import HeaterFan, HeaterGeneric, PrinterHeaterBed, PrinterHeaters, TemperatureSensor
 from moontwist.simulator.homing import Homing, QueryEndstops, StepperEnable
 from moontwist.simulator.macros import DelayedGCode, GCodeMacro, Templates
 from moontwist.simulator.manual_probe import ManualProbe, TuningTower
@@ -163,6 +165,24 @@ def _exclude_object(loader: Loader, section: ConfigSection) -> None:
     loader.add("exclude_object", ExcludeObject(loader.host, loader.toolhead))
 
 
+def _heater_generic(loader: Loader, section: ConfigSection) -> None:
+    heaters = loader.heaters
+    loader.add(section.name, HeaterGeneric(loader.host, section, heaters))
+
+
+def _fan_generic(loader: Loader, section: ConfigSection) -> None:
+    loader.add(section.name, FanGeneric(loader.host, section))
+
+
+def _controller_fan(loader: Loader, section: ConfigSection) -> None:
+    loader.heaters
+    loader.add(section.name, ControllerFan(loader.host, section))
+
+
+def _filament_sensor(loader: Loader, section: ConfigSection) -> None:
+    loader.add(section.name, FilamentSensor(loader.host, section, loader.templates))
+
+
 def _output_pin(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, OutputPin(loader.host, section))
 
@@ -191,6 +211,11 @@ LOADERS: dict[str, Load] = {
     "homing_override": _homing_override,
     "safe_z_home": _safe_z_home,
     "exclude_object": _exclude_object,
+    "heater_generic": _heater_generic,
+    "fan_generic": _fan_generic,
+    "controller_fan": _controller_fan,
+    "filament_switch_sensor": _filament_sensor,
+    "filament_motion_sensor": _filament_sensor,
     "output_pin": _output_pin,
     "force_move": _read_later,
 }

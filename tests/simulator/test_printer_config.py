@@ -181,7 +181,9 @@ class CoreXYTests(ConfigTestCase):
             "gcode_macro PRINT_START", "gcode_macro PRINT_END", "gcode_macro Report_Position",
             "gcode_macro FAIL_LOUDLY", "print_stats", "virtual_sdcard", "pause_resume", "display_status",
             "gcode_macro CANCEL_PRINT", "gcode_macro PAUSE", "gcode_macro RESUME", "heaters", "heater_bed", "fan",
-            "heater_fan hotend_fan", "temperature_sensor chamber", "gcode_move", "exclude_object", "idle_timeout"]
+            "heater_fan hotend_fan", "temperature_sensor chamber", "heater_generic chamber_heater",
+            "fan_generic nevermore", "controller_fan electronics", "filament_switch_sensor runout", "gcode_move",
+            "exclude_object", "idle_timeout"]
             + TOOLHEAD + ["extruder", "system_stats", "manual_probe"])
 
     def test_casing_config_keeps_section_names_settings_lower_cases_them(self) -> None:
@@ -242,6 +244,33 @@ class CoreXYTests(ConfigTestCase):
         status = self.query({"print_stats": ["state"], "virtual_sdcard": ["file_path"], "fan": ["speed"]})
         self.assertEqual(status, {"print_stats": {"state": "cancelled"}, "virtual_sdcard": {"file_path": None},
                                   "fan": {"speed": 0.0}})
+
+
+class CoreXYPeripheralTests(ConfigTestCase):
+    config_name = "corexy"
+
+    def test_generic_heater_and_fans_and_filament_sensor(self) -> None:
+        heaters = self.query({"heaters": None})["heaters"]
+        self.assertEqual(heaters["available_heaters"], ["heater_bed", "heater_generic chamber_heater", "extruder"])
+        self.script_ok("SET_HEATER_TEMPERATURE HEATER=chamber_heater TARGET=45\nSET_FAN_SPEED FAN=nevermore SPEED=0.5")
+        self.advance(5.0)
+        status = self.query({"heater_generic chamber_heater": ["target", "temperature"], "fan_generic nevermore": None,
+                             "controller_fan electronics": ["speed"]})
+        self.assertEqual(status["heater_generic chamber_heater"]["target"], 45.0)
+        self.assertGreater(status["heater_generic chamber_heater"]["temperature"], 25.0)
+        self.assertEqual(status["fan_generic nevermore"], {"speed": 0.5, "rpm": None})
+        self.assertEqual(status["controller_fan electronics"], {"speed": 0.0})
+        self.script_ok("SET_STEPPER_ENABLE STEPPER=stepper_x ENABLE=1")
+        self.advance(1.5)
+        self.assertEqual(self.query({"controller_fan electronics": ["speed"]})["controller_fan electronics"],
+                         {"speed": 1.0})
+        self.client.output()
+        self.script_ok("QUERY_FILAMENT_SENSOR SENSOR=runout\nSET_FILAMENT_SENSOR SENSOR=runout ENABLE=0")
+        self.assertEqual(self.client.output(), ["// Filament Sensor runout: filament detected"])
+        self.assertEqual(self.query({"filament_switch_sensor runout": None})["filament_switch_sensor runout"],
+                         {"filament_detected": True, "enabled": False})
+        self.assertEqual(self.client.error(self.run_script("SET_FAN_SPEED FAN=nevermore")),
+                         "SET_FAN_SPEED must specify SPEED or TEMPLATE")
 
 
 class ExcludeObjectTests(ConfigTestCase):
