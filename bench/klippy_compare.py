@@ -41,7 +41,9 @@ FIELDS_ONLY = {"mcu", "system_stats", "motion_report"}
 VOLATILE = {"toolhead": {"print_time", "estimated_print_time", "stalls"},
             "extruder": {"temperature", "power", "can_extrude"}, "heater_bed": {"temperature", "power"},
             "print_stats": {"total_duration", "print_duration"}, "idle_timeout": {"printing_time"},
-            "webhooks": set(), "heaters": set()}
+            "heater_generic": {"temperature", "power"},
+            # A batch-mode Klippy reads no switch: its sensors never see filament.
+            "filament_switch_sensor": {"filament_detected"}, "filament_motion_sensor": {"filament_detected"}}
 BATCH_MODE_ONLY_MISSING = {"last_stats"}
 NUMBER = re.compile(r"-?\d+\.\d+")
 SCRIPTS = [
@@ -60,6 +62,12 @@ SCRIPTS = [
     "EXCLUDE_OBJECT_DEFINE NAME=cube_2 CENTER=150,150", "EXCLUDE_OBJECT_DEFINE", "EXCLUDE_OBJECT NAME=cube_2",
     "EXCLUDE_OBJECT", "EXCLUDE_OBJECT CURRENT=1", "EXCLUDE_OBJECT_START NAME=cube_1",
     "EXCLUDE_OBJECT_END NAME=cube_9", "EXCLUDE_OBJECT RESET=1 NAME=cube_2", "EXCLUDE_OBJECT_DEFINE RESET=1",
+    "SET_FAN_SPEED FAN=exhaust SPEED=0.5", "SET_FAN_SPEED FAN=exhaust", "SET_HEATER_TEMPERATURE HEATER=chamber TARGET=99",
+    "SET_HEATER_TEMPERATURE HEATER=chamber TARGET=0", "QUERY_FILAMENT_SENSOR SENSOR=runout",
+    "SET_FILAMENT_SENSOR SENSOR=runout ENABLE=0", "QUERY_ADC", "SET_PRESSURE_ADVANCE ADVANCE=0.05",
+    "SET_EXTRUDER_ROTATION_DISTANCE EXTRUDER=extruder", "ACTIVATE_EXTRUDER EXTRUDER=extruder",
+    "TUNING_TOWER COMMAND=SET_PRESSURE_ADVANCE PARAMETER=ADVANCE START=0 FACTOR=.005",
+    "SDCARD_RESET_FILE",
 ]
 ENDPOINT_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("nothing/here", {}), ("objects/query", {}), ("objects/query", {"objects": {"toolhead": "x"}}),
@@ -78,11 +86,12 @@ def kind(value: Any) -> str:
 
 
 def comparable_status(name: str, status: dict[str, Any]) -> Any:
+    kind_of_object = name.split()[0]
     if name in FIELDS_ONLY or name.startswith("temperature_sensor"):
         # A batch-mode Klippy runs no statistics timer, so its mcu never has the
         # last_stats a printer's Klippy (and the simulator) refreshes each second.
         return sorted(field for field in status if field not in BATCH_MODE_ONLY_MISSING)
-    volatile = VOLATILE.get(name, set())
+    volatile = VOLATILE.get(name, VOLATILE.get(kind_of_object, set()))
     return {field: kind(value) if field in volatile else value for field, value in status.items()}
 
 
@@ -136,6 +145,8 @@ def run_scripts(target: Target, client: KlippyClient) -> None:
         lines = outputs(client)
         if script in ("M105", "M115"):
             lines = [NUMBER.sub("#", line.split("FIRMWARE_VERSION")[0]) for line in lines]
+        if script.startswith("QUERY_FILAMENT_SENSOR"):
+            lines = [line.replace("filament not detected", "filament detected") for line in lines]
         target.record(f"gcode {script}", {"reply": reply, "output": lines})
 
 

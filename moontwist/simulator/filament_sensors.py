@@ -28,6 +28,8 @@ class FilamentSensor:
                 templates.load(section, option)
         section.getfloat("pause_delay", 0.5, above=0.0)
         section.getfloat("event_delay", 3.0, minval=0.0)
+        if section.name.startswith("filament_switch_sensor"):
+            section.getfloat("debounce_delay", 0.0, minval=0.0)
         self.enabled = True
         host.gcode.register_mux_command("QUERY_FILAMENT_SENSOR", "SENSOR", self.name, self.cmd_QUERY_FILAMENT_SENSOR,
                                         desc=self.cmd_QUERY_FILAMENT_SENSOR_help)

@@ -74,6 +74,7 @@ class GCodeMove:
 
     def cmd_G1(self, gcmd: GCodeCommand) -> Deferred[None] | None:
         params = gcmd.params
+        previous = list(self.last_position)
         try:
             for axis, index in AXIS_MAP.items():
                 if axis in params:
@@ -96,7 +97,7 @@ class GCodeMove:
             raise CommandError(f"Unable to parse move '{gcmd.commandline}'") from None
         position = list(self.last_position)
         tower = self.host.objects.get("tuning_tower")
-        script = tower.command_before_move(position[2], "E" in params) if tower is not None else None
+        script = tower.command_before_move(position, previous, self._gcode_position()[2]) if tower else None
         if script is None:
             return self.move(position, self.speed)
         return Deferred.fromCoroutine(self._move_after(script, position, self.speed))

@@ -4,6 +4,7 @@ ACCEPT/NEXT or ABORT), also used by PROBE_CALIBRATE; and TUNING_TOWER."""
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from moontwist.simulator.toolhead import ToolHead
 
 BISECT_MAX = 0.2
+CANCEL_Z_DELTA = 2.0
 Z_BOB_MINIMUM = 0.500
 IDLE_STATUS: dict[str, Any] = {"is_active": False, "z_position": None, "z_position_lower": None,
                                "z_position_upper": None}
@@ -150,10 +152,10 @@ class TuningTower:
         self.last_z = -99999999.9
         self.last_value: float | None = None
         host.gcode.register_command("TUNING_TOWER", self.cmd_TUNING_TOWER, desc=self.cmd_TUNING_TOWER_help)
-        host.register_event_handler("virtual_sdcard:reset_file", self.end_test)
 
     def cmd_TUNING_TOWER(self, gcmd: GCodeCommand) -> None:
-        self.end_test()
+        if self.active:
+            self.end_test()
         command, parameter = gcmd.get("COMMAND"), gcmd.get("PARAMETER")
         self.start = gcmd.get_float("START", 0.0)
         self.factor = gcmd.get_float("FACTOR", 0.0)
@@ -183,23 +185,26 @@ class TuningTower:
         if self.skip:
             z = max(0.0, z - self.skip)
         if self.step_height:
-            return self.start + self.step_delta * (z // self.step_height)
+            return self.start + self.step_delta * math.floor(z / self.step_height)
         if self.band:
-            z = (z // self.band) * self.band + 0.5 * self.band
+            z = (math.floor(z / self.band) + 0.5) * self.band
         return self.start + z * self.factor
 
-    def command_before_move(self, z: float, is_extrusion: bool) -> str | None:
-        """The command to run before a move reaching height ``z``, if the value changes."""
-        if not self.active or not is_extrusion or z <= self.last_z:
+    def command_before_move(self, position: list[float], previous: list[float], gcode_z: float) -> str | None:
+        """The command to run before an extruding move to a new height, if its value changes."""
+        if not self.active or not (position[3] > previous[3] and position[2] != self.last_z
+                                   and position[:3] != previous[:3]):
             return None
-        self.last_z = z
-        value = self.value_at(z)
+        if position[2] < self.last_z - CANCEL_Z_DELTA:
+            self.end_test()  # extruding lower down: a new print has begun
+            return None
+        self.last_z = position[2]
+        value = self.value_at(gcode_z)
         if value == self.last_value:
             return None
         self.last_value = value
         return self.command_format % (value,)
 
     def end_test(self) -> None:
-        if self.active:
-            self.host.gcode.respond_info("Ending tuning test mode")
+        self.host.gcode.respond_info("Ending tuning test mode")
         self.active = False

@@ -86,6 +86,13 @@ class Loader:
     def gcode_move(self) -> GCodeMove:
         return self.require("gcode_move", lambda: GCodeMove(self.host, self.toolhead))  # type: ignore[no-any-return]
 
+    def stepper_enable(self) -> StepperEnable:
+        def create() -> StepperEnable:
+            rails = [rail.name for rail in self.toolhead.rails]
+            return StepperEnable(self.host, rails + (["extruder"] if self.config.has_section("extruder") else []))
+
+        return self.require("stepper_enable", create)  # type: ignore[no-any-return]
+
     def idle_timeout(self, section: ConfigSection) -> IdleTimeout:
         return self.require(  # type: ignore[no-any-return]
             "idle_timeout", lambda: IdleTimeout(self.host, section, self.templates))
@@ -175,6 +182,7 @@ def _fan_generic(loader: Loader, section: ConfigSection) -> None:
 
 
 def _controller_fan(loader: Loader, section: ConfigSection) -> None:
+    loader.stepper_enable()
     loader.heaters
     loader.add(section.name, ControllerFan(loader.host, section))
 
@@ -241,8 +249,7 @@ def load_printer_objects(host: KlippyHost, config: PrinterConfig) -> None:
         elif kind not in NO_STATUS_MODULES:
             host.add_object(name, UnmodelledSection())
     host.add_object("query_endstops", QueryEndstops(host, [rail.name for rail in toolhead.rails]))
-    steppers = [rail.name for rail in toolhead.rails] + (["extruder"] if config.has_section("extruder") else [])
-    host.add_object("stepper_enable", StepperEnable(host, steppers))
+    loader.stepper_enable()
     host.add_object("motion_report", MotionReport(host, toolhead))
     host.add_object("toolhead", toolhead)
     ToolHeadCommands(host, toolhead)

@@ -182,9 +182,9 @@ class CoreXYTests(ConfigTestCase):
             "gcode_macro FAIL_LOUDLY", "print_stats", "virtual_sdcard", "pause_resume", "display_status",
             "gcode_macro CANCEL_PRINT", "gcode_macro PAUSE", "gcode_macro RESUME", "heaters", "heater_bed", "fan",
             "heater_fan hotend_fan", "temperature_sensor chamber", "heater_generic chamber_heater",
-            "fan_generic nevermore", "controller_fan electronics", "filament_switch_sensor runout", "gcode_move",
-            "exclude_object", "idle_timeout"]
-            + TOOLHEAD + ["extruder", "system_stats", "manual_probe"])
+            "fan_generic nevermore", "stepper_enable", "controller_fan electronics", "filament_switch_sensor runout",
+            "gcode_move", "exclude_object", "idle_timeout", "query_endstops", "motion_report", "toolhead",
+            "extruder", "system_stats", "manual_probe"])
 
     def test_casing_config_keeps_section_names_settings_lower_cases_them(self) -> None:
         status = self.configfile()
