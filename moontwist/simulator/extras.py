@@ -25,7 +25,7 @@ BUZZ_VELOCITY = BUZZ_DISTANCE / 0.250
 # listed with an empty status.
 NO_STATUS_MODULES = frozenset(
     "ad5206 adc_scaled adc_temperature ads1x1x adxl345 axis_twist_compensation bed_tilt bmi160 board_pins "
-    "canbus_ids dac084S085 delta_calibrate duplicate_pin_override error_mcu force_move gcode_arcs "
+    "canbus_ids dac084S085 delta_calibrate duplicate_pin_override error_mcu force_move "
     "homing_heaters homing_override icm20948 ldc1612 lis2dw lis3dh mcp4018 mcp4451 mcp4728 mpu9250 "
     "pid_calibrate pulse_counter query_adc replicape resonance_tester respond samd_sercom "
     "sdcard_loop spi_temperature static_digital_output static_pwm_clock sx1509 thermistor "

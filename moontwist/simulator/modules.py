@@ -40,6 +40,7 @@ from moontwist.simulator.peripherals import (
 )
 from moontwist.simulator.print_stats import PrintStats
 from moontwist.simulator.printjob import PauseResume, VirtualSD
+from moontwist.simulator.arcs import ArcSupport
 from moontwist.simulator.bed_mesh import BedMesh
 from moontwist.simulator.probe import Probe
 from moontwist.simulator.saveconfig import SaveConfig
@@ -191,6 +192,10 @@ def _filament_sensor(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, FilamentSensor(loader.host, section, loader.templates))
 
 
+def _gcode_arcs(loader: Loader, section: ConfigSection) -> None:
+    ArcSupport(loader.host, section, loader.gcode_move())
+
+
 def _output_pin(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, OutputPin(loader.host, section))
 
@@ -220,6 +225,7 @@ LOADERS: dict[str, Load] = {
     "safe_z_home": _safe_z_home,
     "exclude_object": _exclude_object,
     "heater_generic": _heater_generic,
+    "gcode_arcs": _gcode_arcs,
     "fan_generic": _fan_generic,
     "controller_fan": _controller_fan,
     "filament_switch_sensor": _filament_sensor,

@@ -150,6 +150,25 @@ class CartesianProbeTests(ConfigTestCase):
         profiles = self.query({"bed_mesh": ["profiles"]}, client)["bed_mesh"]["profiles"]
         self.assertEqual(sorted(profiles), ["kept"])
 
+    def test_arcs_are_cut_into_moves_along_the_circle(self) -> None:
+        self.script_ok("SET_KINEMATIC_POSITION X=100 Y=100 Z=10\nG1 X100 Y100 F6000")
+        self.assertEqual(self.client.error(self.run_script("G2 X120 Y100")), "G2/G3 requires IJ, IK or JK parameters")
+        self.assertEqual(self.client.error(self.run_script("G2 X120 Y100 R10")), "G2/G3 does not support R moves")
+        self.script_ok("G91")
+        self.assertEqual(self.client.error(self.run_script("G2 X20 I10")), "G2/G3 does not support relative move mode")
+        self.script_ok("G90")
+        self.subscribe({"motion_report": ["live_position"]})
+        request_id = self.run_script("G2 X120 Y100 I10 J0 F600")
+        highest = 0.0
+        for _ in range(16):
+            self.advance(0.25)
+            for push in self.client.pushes("st"):
+                highest = max(highest, push["status"]["motion_report"]["live_position"][1])
+        self.assertEqual(self.client.result(request_id), {})
+        self.assertGreater(highest, 109.0)  # clockwise from the left: over the top of the circle
+        self.script_ok("M114")
+        self.assertEqual(self.client.output()[-1], "X:120.000 Y:100.000 Z:10.000 E:0.000")
+
     def test_output_pin_and_set_pin(self) -> None:
         self.assertEqual(self.query({"output_pin caselight": None})["output_pin caselight"], {"value": 0.5})
         self.script_ok("SET_PIN PIN=caselight VALUE=100")
