@@ -134,7 +134,14 @@ class KlippyHost:
         except ConfigError as error:
             self._config_error(error)
             return False
+        except Exception as error:  # a printer.cfg the simulator cannot model: halted, not crashed
+            self._internal_error(error)
+            return False
         return True
+
+    def _internal_error(self, error: Exception) -> None:
+        self.log.write(f"Unhandled exception during connect: {error!r}")
+        self._set_state(f"Internal error during connect: {error}\n{MESSAGE_RESTART}")
 
     def _config_error(self, error: ConfigError) -> None:
         self.log.write(f"Config error: {error}")
@@ -147,6 +154,9 @@ class KlippyHost:
             self.send_event("klippy:connect")
         except ConfigError as error:
             self._config_error(error)
+            return
+        except Exception as error:
+            self._internal_error(error)
             return
         self._set_state(MESSAGE_READY)
         self.send_event("klippy:ready")

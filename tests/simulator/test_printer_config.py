@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from moontwist.simulator import SimulatedPrinter
+from moontwist.simulator import SimulatedPrinter, modules
 from moontwist.simulator.examples import KLIPPER_PATH
 from moontwist.simulator.printer import RESTART_DOWNTIME
 from moontwist.simulator.saveconfig import AUTOSAVE_HEADER
@@ -406,3 +406,30 @@ class RenameOfAMissingCommandTests(SimulatorTestCase):
         self.assertEqual(info["state"], "error")
         self.assertTrue(info["state_message"].startswith(
             "Existing command 'PAUSE' not found in gcode_macro rename\n"), info)
+
+
+class UnusableValueTests(SimulatorTestCase):
+    def write_config(self) -> None:
+        install("minimal.cfg", os.path.dirname(self.config_path), self.gcodes)
+        with open(self.config_path, "a") as handle:
+            handle.write("\n[bed_mesh]\nmesh_min: 10, 10\nmesh_max: 100, 100\nprobe_count: 2, 2, 2\n")
+
+    def test_a_bad_value_halts_with_klippys_config_message(self) -> None:
+        info = self.client.result(self.client.request("info"))
+        self.assertEqual(info["state"], "error")
+        self.assertIn("probe_count", info["state_message"])
+
+
+class LoaderFailureTests(SimulatorTestCase):
+    def setUp(self) -> None:
+        def broken(loader: object, section: object) -> None:
+            raise RuntimeError("the simulator could not model this")
+
+        self.patch(modules, "LOADERS", dict(modules.LOADERS, fan=broken))
+        super().setUp()
+
+    def test_an_unexpected_failure_while_loading_halts_instead_of_crashing(self) -> None:
+        info = self.client.result(self.client.request("info"))
+        self.assertEqual(info["state"], "error")
+        self.assertTrue(info["state_message"].startswith(
+            "Internal error during connect: the simulator could not model this\n"), info)
