@@ -28,8 +28,8 @@ class PrinterExtruder:
         self.host = host
         self.name = section.name
         self.heater = heaters.setup_heater(section, "T0")
-        self.nozzle_diameter: float = section.getfloat("nozzle_diameter")
-        filament_diameter: float = section.getfloat("filament_diameter")
+        self.nozzle_diameter: float = section.getfloat("nozzle_diameter", above=0.0)
+        filament_diameter: float = section.getfloat("filament_diameter", minval=self.nozzle_diameter)
         self.filament_area = math.pi * (filament_diameter * 0.5) ** 2
         default_cross_section = 4.0 * self.nozzle_diameter**2
         default_ratio = default_cross_section / self.filament_area
