@@ -43,6 +43,8 @@ from moontwist.simulator.printjob import PauseResume, VirtualSD
 from moontwist.simulator.arcs import ArcSupport
 from moontwist.simulator.bed_mesh import BedMesh
 from moontwist.simulator.probe import Probe
+from moontwist.simulator.retraction import FirmwareRetraction
+from moontwist.simulator.save_variables import SaveVariables
 from moontwist.simulator.saveconfig import SaveConfig
 from moontwist.simulator.toolhead import MotionReport, ToolHead, ToolHeadCommands
 
@@ -196,6 +198,14 @@ def _gcode_arcs(loader: Loader, section: ConfigSection) -> None:
     ArcSupport(loader.host, section, loader.gcode_move())
 
 
+def _firmware_retraction(loader: Loader, section: ConfigSection) -> None:
+    loader.add(section.name, FirmwareRetraction(loader.host, section))
+
+
+def _save_variables(loader: Loader, section: ConfigSection) -> None:
+    loader.add(section.name, SaveVariables(loader.host, section))
+
+
 def _output_pin(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, OutputPin(loader.host, section))
 
@@ -226,6 +236,8 @@ LOADERS: dict[str, Load] = {
     "exclude_object": _exclude_object,
     "heater_generic": _heater_generic,
     "gcode_arcs": _gcode_arcs,
+    "firmware_retraction": _firmware_retraction,
+    "save_variables": _save_variables,
     "fan_generic": _fan_generic,
     "controller_fan": _controller_fan,
     "filament_switch_sensor": _filament_sensor,

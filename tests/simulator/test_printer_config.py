@@ -202,7 +202,7 @@ class CoreXYTests(ConfigTestCase):
             "gcode_macro CANCEL_PRINT", "gcode_macro PAUSE", "gcode_macro RESUME", "heaters", "heater_bed", "fan",
             "heater_fan hotend_fan", "temperature_sensor chamber", "heater_generic chamber_heater",
             "fan_generic nevermore", "stepper_enable", "controller_fan electronics", "filament_switch_sensor runout",
-            "gcode_move", "exclude_object", "idle_timeout", "query_endstops", "motion_report", "toolhead",
+            "firmware_retraction", "save_variables", "gcode_move", "exclude_object", "idle_timeout", "query_endstops", "motion_report", "toolhead",
             "extruder", "system_stats", "manual_probe"])
 
     def test_casing_config_keeps_section_names_settings_lower_cases_them(self) -> None:
@@ -290,6 +290,33 @@ class CoreXYPeripheralTests(ConfigTestCase):
                          {"filament_detected": True, "enabled": False})
         self.assertEqual(self.client.error(self.run_script("SET_FAN_SPEED FAN=nevermore")),
                          "SET_FAN_SPEED must specify SPEED or TEMPLATE")
+
+
+class RetractionAndVariablesTests(ConfigTestCase):
+    config_name = "corexy"
+
+    def test_g10_and_g11_retract_and_unretract_once(self) -> None:
+        self.wait(self.run_script("G28\nM109 S200"), 200.0)
+        self.assertEqual(self.wait(self.run_script("G10\nG10\nM400"), 2.0), {})
+        self.assertEqual(self.query({"toolhead": ["position"]})["toolhead"]["position"][3], -0.8)
+        self.assertEqual(self.wait(self.run_script("SET_RETRACTION UNRETRACT_EXTRA_LENGTH=0.2\nG11\nG10\nG11"), 2.0), {})
+        self.script_ok("GET_RETRACTION")
+        self.assertEqual(self.client.output()[-1], "// RETRACT_LENGTH=0.80000 RETRACT_SPEED=40.00000 "
+                                                   "UNRETRACT_EXTRA_LENGTH=0.20000 UNRETRACT_SPEED=10.00000")
+        # SET_RETRACTION forgets the first retraction: only the second one is undone (+0.2 extra)
+        self.assertAlmostEqual(self.query({"toolhead": ["position"]})["toolhead"]["position"][3], -0.8 + 0.2)
+
+    def test_saved_variables_survive_a_restart(self) -> None:
+        self.script_ok("SAVE_VARIABLE VARIABLE=nozzle VALUE=\"'0.6 hardened'\"\nSAVE_VARIABLE VARIABLE=count VALUE=3")
+        self.assertEqual(self.client.error(self.run_script("SAVE_VARIABLE VARIABLE=Bad VALUE=1")),
+                         "VARIABLE must not contain upper case")
+        restart = self.client.request("gcode/restart")
+        self.advance(0.75)
+        self.assertEqual(self.client.result(restart), {})
+        self.advance(RESTART_DOWNTIME)
+        client = self.connect()
+        self.assertEqual(self.query({"save_variables": None}, client)["save_variables"],
+                         {"variables": {"count": 3, "nozzle": "0.6 hardened"}})
 
 
 class ExcludeObjectTests(ConfigTestCase):
