@@ -1,14 +1,18 @@
-"""`[fan_generic NAME]` (SET_FAN_SPEED) and `[controller_fan NAME]` (on while
-steppers are enabled or a heater has a target, then for ``idle_timeout`` seconds)."""
+"""`[fan_generic NAME]` (SET_FAN_SPEED), `[controller_fan NAME]` (on while
+steppers are enabled or a heater has a target, then for ``idle_timeout`` seconds)
+and `[temperature_fan NAME]`."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from moontwist.simulator.gcode import CommandError, GCodeCommand
+from moontwist.simulator.heaters import read_sensor_options
+from moontwist.simulator.physics import AMBIENT
 
 if TYPE_CHECKING:
     from moontwist.simulator.config import ConfigSection
+    from moontwist.simulator.heaters import PrinterHeaters
     from moontwist.simulator.host import KlippyHost
 
 
@@ -84,3 +88,67 @@ class ControllerFan(FanStatus):
             self.set_speed(self.idle_speed)
         else:
             self.set_speed(0.0)
+
+
+class TemperatureFan(FanStatus):
+    """`[temperature_fan NAME]`: a fan cooling what its sensor measures (the
+    simulated host SoC, or ambient air), at full speed above its target and at
+    ``min_speed`` below it (watermark control; PID behaves alike here)."""
+
+    cmd_SET_TEMPERATURE_FAN_TARGET_help = "Sets a temperature fan target and fan speed limits"
+
+    def __init__(self, host: KlippyHost, section: ConfigSection, heaters: PrinterHeaters):
+        super().__init__(section)
+        self.host = host
+        self.name = section.name.split()[1]
+        self.min_temp: float = section.getfloat("min_temp", minval=-273.15)
+        self.max_temp: float = section.getfloat("max_temp", above=self.min_temp)
+        self.sensor_type = read_sensor_options(section)
+        section.get("sensor_pin", None)
+        self.max_speed: float = section.getfloat("max_speed", 1.0, above=0.0, maxval=1.0)
+        self.min_speed: float = section.getfloat("min_speed", 0.3, minval=0.0, maxval=1.0)
+        self.target_conf: float = section.getfloat("target_temp", 40.0 if self.max_temp > 40.0 else self.max_temp,
+                                                   minval=self.min_temp, maxval=self.max_temp)
+        self.target = self.target_conf
+        if section.getchoice("control", ["watermark", "pid"]) == "pid":
+            for option in ("pid_kp", "pid_ki", "pid_kd"):
+                section.getfloat(option)
+        else:
+            section.getfloat("max_delta", 2.0, above=0.0)
+        self.temperature = 0.0
+        heaters.register_sensor(section.name, self)
+        host.gcode.register_mux_command("SET_TEMPERATURE_FAN_TARGET", "TEMPERATURE_FAN", self.name,
+                                        self.cmd_SET_TEMPERATURE_FAN_TARGET,
+                                        desc=self.cmd_SET_TEMPERATURE_FAN_TARGET_help)
+
+    def stats(self, eventtime: float) -> None:
+        world = self.host.world
+        world.advance(eventtime)
+        reading = world.host_temperature() if self.sensor_type == "temperature_host" else AMBIENT
+        self.temperature = reading
+        if self.target <= 0.0:
+            speed = 0.0
+        else:
+            speed = self.max_speed if reading >= self.target else self.min_speed
+        self.set_speed(speed)
+
+    def get_temp(self, eventtime: float) -> tuple[float, float]:
+        return self.temperature, self.target
+
+    def get_status(self, eventtime: float) -> dict[str, Any]:
+        return dict(self.status, temperature=round(self.temperature, 2), target=self.target)
+
+    def cmd_SET_TEMPERATURE_FAN_TARGET(self, gcmd: GCodeCommand) -> None:
+        target = gcmd.get_float("TARGET", self.target_conf)
+        if target and (target < self.min_temp or target > self.max_temp):
+            raise CommandError("Requested temperature (%.1f) out of range (%.1f:%.1f)"
+                               % (target, self.min_temp, self.max_temp))
+        self.target = target
+        min_speed = gcmd.get_float("MIN_SPEED", self.min_speed)
+        max_speed = gcmd.get_float("MAX_SPEED", self.max_speed)
+        if min_speed > max_speed:
+            raise CommandError("Requested min speed (%.1f) is greater than max speed (%.1f)" % (min_speed, max_speed))
+        for label, speed in (("min", min_speed), ("max", max_speed)):
+            if speed and not 0.0 <= speed <= 1.0:
+                raise CommandError("Requested %s speed (%.1f) out of range (0.0 : 1.0)" % (label, speed))
+        self.min_speed, self.max_speed = min_speed, max_speed

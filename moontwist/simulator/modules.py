@@ -24,7 +24,7 @@ from moontwist.simulator.gcode_move import GCodeMove
 from moontwist.simulator.exclude_object import ExcludeObject
 from moontwist.simulator.extruder import PrinterExtruder
 from moontwist.simulator.heater_tools import HeaterTools
-from moontwist.simulator.fans import ControllerFan, FanGeneric
+from moontwist.simulator.fans import ControllerFan, FanGeneric, TemperatureFan
 from moontwist.simulator.filament_sensors import FilamentSensor
 from moontwist.simulator.heaters import HeaterFan, HeaterGeneric, PrinterHeaterBed, PrinterHeaters, TemperatureSensor
 from moontwist.simulator.homing import Homing, QueryEndstops, StepperEnable
@@ -190,6 +190,11 @@ def _controller_fan(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, ControllerFan(loader.host, section))
 
 
+def _temperature_fan(loader: Loader, section: ConfigSection) -> None:
+    heaters = loader.heaters
+    loader.add(section.name, TemperatureFan(loader.host, section, heaters))
+
+
 def _filament_sensor(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, FilamentSensor(loader.host, section, loader.templates))
 
@@ -240,6 +245,7 @@ LOADERS: dict[str, Load] = {
     "save_variables": _save_variables,
     "fan_generic": _fan_generic,
     "controller_fan": _controller_fan,
+    "temperature_fan": _temperature_fan,
     "filament_switch_sensor": _filament_sensor,
     "filament_motion_sensor": _filament_sensor,
     "output_pin": _output_pin,

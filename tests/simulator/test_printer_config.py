@@ -200,7 +200,7 @@ class CoreXYTests(ConfigTestCase):
             "gcode_macro PRINT_START", "gcode_macro PRINT_END", "gcode_macro Report_Position",
             "gcode_macro FAIL_LOUDLY", "print_stats", "virtual_sdcard", "pause_resume", "display_status",
             "gcode_macro CANCEL_PRINT", "gcode_macro PAUSE", "gcode_macro RESUME", "heaters", "heater_bed", "fan",
-            "heater_fan hotend_fan", "temperature_sensor chamber", "heater_generic chamber_heater",
+            "heater_fan hotend_fan", "temperature_sensor chamber", "temperature_fan soc", "heater_generic chamber_heater",
             "fan_generic nevermore", "stepper_enable", "controller_fan electronics", "filament_switch_sensor runout",
             "firmware_retraction", "save_variables", "gcode_move", "exclude_object", "idle_timeout", "query_endstops", "motion_report", "toolhead",
             "extruder", "system_stats", "manual_probe"])
@@ -290,6 +290,17 @@ class CoreXYPeripheralTests(ConfigTestCase):
                          {"filament_detected": True, "enabled": False})
         self.assertEqual(self.client.error(self.run_script("SET_FAN_SPEED FAN=nevermore")),
                          "SET_FAN_SPEED must specify SPEED or TEMPLATE")
+
+    def test_temperature_fan_runs_fast_above_its_target(self) -> None:
+        self.advance(1.5)
+        status = self.query({"temperature_fan soc": None, "heaters": ["available_sensors"]})
+        self.assertIn("temperature_fan soc", status["heaters"]["available_sensors"])
+        self.assertEqual((status["temperature_fan soc"]["speed"], status["temperature_fan soc"]["target"]), (1.0, 30.0))
+        self.script_ok("SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=soc TARGET=80 MIN_SPEED=0.2")
+        self.advance(1.5)
+        self.assertEqual(self.query({"temperature_fan soc": ["speed"]})["temperature_fan soc"], {"speed": 0.2})
+        self.assertEqual(self.client.error(self.run_script("SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=soc TARGET=200")),
+                         "Requested temperature (200.0) out of range (0.0:100.0)")
 
 
 class RetractionAndVariablesTests(ConfigTestCase):
