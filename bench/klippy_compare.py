@@ -41,7 +41,7 @@ FIELDS_ONLY = {"mcu", "system_stats", "motion_report"}
 VOLATILE = {"toolhead": {"print_time", "estimated_print_time", "stalls"},
             "extruder": {"temperature", "power", "can_extrude"}, "heater_bed": {"temperature", "power"},
             "print_stats": {"total_duration", "print_duration"}, "idle_timeout": {"printing_time"},
-            "heater_generic": {"temperature", "power"},
+            "heater_generic": {"temperature", "power"}, "temperature_fan": {"temperature", "speed"},
             # A batch-mode Klippy reads no switch: its sensors never see filament.
             "filament_switch_sensor": {"filament_detected"}, "filament_motion_sensor": {"filament_detected"}}
 BATCH_MODE_ONLY_MISSING = {"last_stats"}
@@ -72,6 +72,9 @@ SCRIPTS = [
     "G90", "GET_RETRACTION", "SET_RETRACTION RETRACT_LENGTH=1 UNRETRACT_SPEED=20", "GET_RETRACTION", "G10", "G11",
     "SAVE_VARIABLE VARIABLE=count VALUE=3", "SAVE_VARIABLE VARIABLE=Bad VALUE=1",
     "SAVE_VARIABLE VARIABLE=name VALUE=\"'cube'\"", "SAVE_VARIABLE VARIABLE=c VALUE=oops",
+    "SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=electronics_bay TARGET=95",
+    "SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=electronics_bay TARGET=50 MIN_SPEED=0.9 MAX_SPEED=0.5",
+    "SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=electronics_bay TARGET=50 MIN_SPEED=0.2",
 ]
 ENDPOINT_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("nothing/here", {}), ("objects/query", {}), ("objects/query", {"objects": {"toolhead": "x"}}),

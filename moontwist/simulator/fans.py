@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from moontwist.simulator.gcode import CommandError, GCodeCommand
-from moontwist.simulator.heaters import read_sensor_options
+from moontwist.simulator.heaters import is_adc, read_sensor_options
 from moontwist.simulator.physics import AMBIENT
 
 if TYPE_CHECKING:
@@ -19,14 +19,14 @@ if TYPE_CHECKING:
 class FanStatus:
     """A fan's ``speed`` (0..1 after ``max_power`` and ``off_below``) and ``rpm``."""
 
-    def __init__(self, section: ConfigSection):
+    def __init__(self, section: ConfigSection, default_shutdown_speed: float = 0.0):
         section.get("pin")
         self.max_power: float = section.getfloat("max_power", 1.0, above=0.0, maxval=1.0)
         self.off_below: float = section.getfloat("off_below", 0.0, minval=0.0, maxval=1.0)
         section.getfloat("kick_start_time", 0.1, minval=0.0)
         section.getfloat("cycle_time", 0.010, above=0.0)
         section.getboolean("hardware_pwm", False)
-        section.getfloat("shutdown_speed", 0.0, minval=0.0, maxval=1.0)
+        section.getfloat("shutdown_speed", default_shutdown_speed, minval=0.0, maxval=1.0)
         self.status: dict[str, Any] = {"speed": 0.0, "rpm": None}
 
     def set_speed(self, value: float) -> None:
@@ -98,12 +98,13 @@ class TemperatureFan(FanStatus):
     cmd_SET_TEMPERATURE_FAN_TARGET_help = "Sets a temperature fan target and fan speed limits"
 
     def __init__(self, host: KlippyHost, section: ConfigSection, heaters: PrinterHeaters):
-        super().__init__(section)
+        super().__init__(section, default_shutdown_speed=1.0)
         self.host = host
         self.name = section.name.split()[1]
         self.min_temp: float = section.getfloat("min_temp", minval=-273.15)
         self.max_temp: float = section.getfloat("max_temp", above=self.min_temp)
         self.sensor_type = read_sensor_options(section)
+        self.adc = is_adc(self.sensor_type)
         section.get("sensor_pin", None)
         self.max_speed: float = section.getfloat("max_speed", 1.0, above=0.0, maxval=1.0)
         self.min_speed: float = section.getfloat("min_speed", 0.3, minval=0.0, maxval=1.0)

@@ -37,13 +37,12 @@ class HeaterTools:
 
     def cmd_QUERY_ADC(self, gcmd: GCodeCommand) -> None:
         name = gcmd.get("NAME", None)
-        heater = self.heaters.by_section_name(name) if name is not None else None
-        if heater is None:
-            names = sorted(heater.name for heater in self.heaters.heaters.values())
-            gcmd.respond_info("Available ADC objects: %s" % ", ".join(f'"{name}"' for name in names))
+        analog = {key: sensor for key, sensor in self.heaters.sensors.items() if getattr(sensor, "adc", False)}
+        if name not in analog:
+            gcmd.respond_info("Available ADC objects: %s" % ", ".join(f'"{key}"' for key in sorted(analog)))
             return
         now = self.host.monotonic()
-        value = thermistor_adc(heater.temperature(now))
+        value = thermistor_adc(analog[name].get_temp(now)[0])
         message = 'ADC object "%s" has value %.6f (timestamp %.3f)' % (name, value, now)
         pullup = gcmd.get_float("PULLUP", None, above=0.0)
         if pullup is not None:

@@ -31,10 +31,15 @@ _DIGITAL_SENSORS = ("temperature_host", "temperature_mcu", "temperature_combined
                     "htu21d", "sht3x", "lm75", "aht", "si7013", "si7020", "si7021", "sht21")
 
 
+def is_adc(sensor_type: str) -> bool:
+    """An analog sensor (thermistor) Klippy lists in QUERY_ADC."""
+    return not sensor_type.lower().startswith(_DIGITAL_SENSORS)
+
+
 def read_sensor_options(section: ConfigSection) -> str:
     """The sensor type; for a thermistor, also the resistor options Klippy reads."""
     sensor_type: str = section.get("sensor_type")
-    if not sensor_type.lower().startswith(_DIGITAL_SENSORS):
+    if is_adc(sensor_type):
         section.getfloat("pullup_resistor", 4700.0, above=0.0)
         section.getfloat("inline_resistor", 0.0, minval=0.0)
     return sensor_type
@@ -63,7 +68,7 @@ class Heater:
             section.getfloat("max_delta", 2.0)
         for option in ("heater_pin", "sensor_pin"):
             section.get(option)
-        read_sensor_options(section)
+        self.adc = is_adc(read_sensor_options(section))
         verify = section.config.section(f"verify_heater {self.short_name}")
         verify.getfloat("max_error", 120.0, minval=0.0)
         verify.getfloat("check_gain_time", 20.0 if self.short_name != "heater_bed" else 60.0, minval=1.0)
@@ -127,9 +132,6 @@ class PrinterHeaters:
         host.gcode.register_command("M105", self.cmd_M105, True)
         host.register_event_handler("klippy:ready", self._handle_ready)
         host.register_event_handler("gcode:request_restart", self.turn_off_all_heaters)
-
-    def by_section_name(self, name: str) -> Heater | None:
-        return next((heater for heater in self.heaters.values() if heater.name == name), None)
 
     def setup_heater(self, section: ConfigSection, gcode_id: str | None) -> Heater:
         heater = Heater(self.host, section, self.host.world.body(section.name))
