@@ -23,6 +23,18 @@ PROFILE_OPTIONS = {"min_x": float, "max_x": float, "min_y": float, "max_y": floa
                    "mesh_x_pps": int, "mesh_y_pps": int, "algo": str, "tension": float}
 
 
+def config_pair(section: ConfigSection, option: str, default: int, minval: int) -> tuple[int, int]:
+    """One or two integers (``5`` means ``5, 5``), as bed_mesh reads its counts."""
+    pair = section.getlist(option, [default, default], parser=int)
+    if len(pair) == 1:
+        pair = pair * 2
+    if len(pair) != 2:
+        raise ConfigError(f"bed_mesh: malformed '{option}' value: {section.get(option)}")
+    if min(pair) < minval:
+        raise ConfigError(f"Option '{option}' in section bed_mesh must have a minimum of {minval}")
+    return pair[0], pair[1]
+
+
 class BedMesh:
     """The `bed_mesh` object, its commands, profiles and bed_mesh/dump_mesh."""
 
@@ -45,8 +57,8 @@ class BedMesh:
         section.getint("scan_overshoot", 0)
         min_x, min_y = section.getfloatlist("mesh_min", count=2)
         max_x, max_y = section.getfloatlist("mesh_max", count=2)
-        x_count, y_count = self._count(section)
-        pps = section.getlist("mesh_pps", [2, 2], parser=int, count=2)
+        x_count, y_count = config_pair(section, "probe_count", 3, minval=3)
+        pps = config_pair(section, "mesh_pps", 2, minval=0)
         algo = section.get("algorithm", "lagrange").strip().lower()
         tension = section.getfloat("bicubic_tension", 0.2, minval=0.0, maxval=2.0)
         if algo not in ("lagrange", "bicubic"):
@@ -64,17 +76,6 @@ class BedMesh:
                         "BED_MESH_OFFSET", "BED_MESH_PROFILE"):
             gcode.register_command(command, getattr(self, "cmd_" + command), desc=getattr(self, f"cmd_{command}_help"))
         host.webhooks.register_endpoint("bed_mesh/dump_mesh", self._handle_dump_mesh)
-
-    @staticmethod
-    def _count(section: ConfigSection) -> tuple[int, int]:
-        counts = section.getlist("probe_count", [3, 3], parser=int)
-        if len(counts) == 1:
-            counts = counts * 2
-        if len(counts) != 2:
-            raise ConfigError(f"bed_mesh: malformed 'probe_count' value: {counts}")
-        if min(counts) < 3:
-            raise ConfigError(f"Option 'probe_count' in section '{section.name}' must have minimum of 3")
-        return counts[0], counts[1]
 
     def _read_profile(self, section: ConfigSection) -> None:
         if section.getint("version", 0) != PROFILE_VERSION:

@@ -243,8 +243,9 @@ class Mcu:
     """The `mcu` object: a plausible STM32 with serial statistics that grow each second."""
 
     def __init__(self, host: KlippyHost, section: ConfigSection, software_version: str):
-        section.get("serial")
-        section.getint("baud", 250000)
+        if section.get("canbus_uuid", None) is None:
+            section.get("serial")
+            section.getint("baud", 250000)
         self.origin = host.monotonic()
         self._static = {
             "mcu_version": software_version,
