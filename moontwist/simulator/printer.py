@@ -96,6 +96,7 @@ class SimulatedPrinter:
         self.host: KlippyHost | None = None
         self.socket_path: str | None = None
         self.port: IListeningPort | None = None
+        self.stopped = False
 
     @property
     def state(self) -> str:
@@ -104,6 +105,7 @@ class SimulatedPrinter:
 
     def start(self) -> None:
         """Start the host software (idempotent)."""
+        self.stopped = False
         if self.host is None:
             ensure_config(self.config_path, self.gcodes_path)
             self.log.start(sys.argv, SOFTWARE_VERSION, self.info["cpu_info"])
@@ -111,6 +113,7 @@ class SimulatedPrinter:
 
     def stop(self) -> Deferred[None]:
         """Exit as Klippy does: tell clients, close them, stop every timer and the socket."""
+        self.stopped = True
         self._timers.cancel_all()
         if self.host is not None:
             self.host.disconnect()
@@ -158,7 +161,11 @@ class SimulatedPrinter:
         self.host = None
         stopped = self._stop_listening()  # Twisted's port removes the socket file
         self.log.write(f"Restarting printer at {time.asctime()}")
-        stopped.addCallback(lambda _: self._timers.call_later(RESTART_DOWNTIME, self._come_back))
+        stopped.addCallback(self._schedule_return)
+
+    def _schedule_return(self, _: object) -> None:
+        if not self.stopped:  # stop() may have come while the old socket was closing
+            self._timers.call_later(RESTART_DOWNTIME, self._come_back)
 
     def _come_back(self) -> None:
         self.log.start(sys.argv, SOFTWARE_VERSION, self.info["cpu_info"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from twisted.internet.defer import Deferred
+
 from moontwist.simulator.host import MESSAGE_MCU_CONNECT_ERROR, MESSAGE_SHUTDOWN, MESSAGE_STARTUP
 from moontwist.simulator.printer import RESTART_DOWNTIME
 
@@ -133,3 +135,22 @@ class ErrorStateTests(SimulatorTestCase):
         self.advance(0.25 + RESTART_DOWNTIME)
         client = FakeClient(self.printer)
         self.assertEqual(client.result(client.request("info"))["state"], "ready")
+
+
+class StopDuringRestartTests(SimulatorTestCase):
+    def test_stopping_while_the_socket_closes_for_a_restart_does_not_come_back(self) -> None:
+        closing: Deferred[None] = Deferred()
+
+        class ClosingPort:
+            def stopListening(self) -> Deferred[None]:
+                return closing
+
+        self.printer.port = ClosingPort()  # type: ignore[assignment]
+        self.run_script("FIRMWARE_RESTART")
+        self.advance(1.0)
+        self.assertEqual(self.printer.state, "disconnected")
+        self.printer.stop()
+        closing.callback(None)
+        self.advance(RESTART_DOWNTIME + 1.0)
+        self.assertIsNone(self.printer.host)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
