@@ -75,6 +75,8 @@ SCRIPTS = [
     "SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=electronics_bay TARGET=95",
     "SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=electronics_bay TARGET=50 MIN_SPEED=0.9 MAX_SPEED=0.5",
     "SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=electronics_bay TARGET=50 MIN_SPEED=0.2",
+    "SET_LED LED=status RED=1 SYNC=0", "SET_LED LED=status INDEX=2 BLUE=0.5 TRANSMIT=0", "SET_LED LED=status INDEX=4",
+    "SET_LED LED=nope RED=1",
 ]
 ENDPOINT_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("nothing/here", {}), ("objects/query", {}), ("objects/query", {"objects": {"toolhead": "x"}}),

@@ -28,6 +28,7 @@ from moontwist.simulator.fans import ControllerFan, FanGeneric, TemperatureFan
 from moontwist.simulator.filament_sensors import FilamentSensor
 from moontwist.simulator.heaters import HeaterFan, HeaterGeneric, PrinterHeaterBed, PrinterHeaters, TemperatureSensor
 from moontwist.simulator.homing import Homing, QueryEndstops, StepperEnable
+from moontwist.simulator.leds import Led
 from moontwist.simulator.macros import DelayedGCode, GCodeMacro, Templates
 from moontwist.simulator.manual_probe import ManualProbe, TuningTower
 from moontwist.simulator.peripherals import (
@@ -211,6 +212,10 @@ def _save_variables(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, SaveVariables(loader.host, section))
 
 
+def _led(loader: Loader, section: ConfigSection) -> None:
+    loader.add(section.name, Led(loader.host, section))
+
+
 def _output_pin(loader: Loader, section: ConfigSection) -> None:
     loader.add(section.name, OutputPin(loader.host, section))
 
@@ -243,6 +248,9 @@ LOADERS: dict[str, Load] = {
     "gcode_arcs": _gcode_arcs,
     "firmware_retraction": _firmware_retraction,
     "save_variables": _save_variables,
+    "led": _led,
+    "neopixel": _led,
+    "dotstar": _led,
     "fan_generic": _fan_generic,
     "controller_fan": _controller_fan,
     "temperature_fan": _temperature_fan,

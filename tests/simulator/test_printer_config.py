@@ -202,7 +202,7 @@ class CoreXYTests(ConfigTestCase):
             "gcode_macro CANCEL_PRINT", "gcode_macro PAUSE", "gcode_macro RESUME", "heaters", "heater_bed", "fan",
             "heater_fan hotend_fan", "temperature_sensor chamber", "temperature_fan soc", "heater_generic chamber_heater",
             "fan_generic nevermore", "stepper_enable", "controller_fan electronics", "filament_switch_sensor runout",
-            "firmware_retraction", "save_variables", "gcode_move", "exclude_object", "idle_timeout", "query_endstops", "motion_report", "toolhead",
+            "neopixel status", "firmware_retraction", "save_variables", "gcode_move", "exclude_object", "idle_timeout", "query_endstops", "motion_report", "toolhead",
             "extruder", "system_stats", "manual_probe"])
 
     def test_casing_config_keeps_section_names_settings_lower_cases_them(self) -> None:
@@ -301,6 +301,19 @@ class CoreXYPeripheralTests(ConfigTestCase):
         self.assertEqual(self.query({"temperature_fan soc": ["speed"]})["temperature_fan soc"], {"speed": 0.2})
         self.assertEqual(self.client.error(self.run_script("SET_TEMPERATURE_FAN_TARGET TEMPERATURE_FAN=soc TARGET=200")),
                          "Requested temperature (200.0) out of range (0.0:100.0)")
+
+
+class LedTests(ConfigTestCase):
+    config_name = "corexy"
+
+    def test_set_led_colours_the_whole_chain_or_one_led(self) -> None:
+        self.assertEqual(self.query({"neopixel status": None})["neopixel status"],
+                         {"color_data": [[0.5, 0.0, 0.0, 0.0]] * 3})
+        self.script_ok("SET_LED LED=status BLUE=1\nSET_LED LED=status INDEX=2 GREEN=0.25 WHITE=1")
+        self.assertEqual(self.query({"neopixel status": None})["neopixel status"], {"color_data": [
+            [0.0, 0.0, 1.0, 0.0], [0.0, 0.25, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0]]})
+        self.assertEqual(self.client.error(self.run_script("SET_LED LED=status INDEX=4 RED=1")),
+                         "Error on 'SET_LED LED=status INDEX=4 RED=1': INDEX must have maximum of 3")
 
 
 class RetractionAndVariablesTests(ConfigTestCase):
