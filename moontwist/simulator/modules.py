@@ -47,7 +47,8 @@ from moontwist.simulator.probe import Probe
 from moontwist.simulator.retraction import FirmwareRetraction
 from moontwist.simulator.save_variables import SaveVariables
 from moontwist.simulator.saveconfig import SaveConfig
-from moontwist.simulator.toolhead import MotionReport, ToolHead, ToolHeadCommands
+from moontwist.simulator.motion_report import MotionReport
+from moontwist.simulator.toolhead import ToolHead, ToolHeadCommands
 
 if TYPE_CHECKING:
     from moontwist.simulator.host import KlippyHost

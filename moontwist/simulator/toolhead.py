@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from collections import deque, namedtuple
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 
 from moontwist.simulator.config import ConfigError
 from moontwist.simulator.gcode import CommandError, GCodeCommand
-
-from moontwist.simulator.webhooks import WebRequest, WebRequestError
 
 if TYPE_CHECKING:
     from moontwist.simulator.config import PrinterConfig
@@ -113,6 +112,7 @@ class ToolHead:
         self.origin = host.monotonic()
         self.queue_end = self.origin
         self.moves: deque[Move] = deque()
+        self.move_listeners: list[Callable[[Move], None]] = []
         host.register_event_handler("klippy:shutdown", self._handle_shutdown)
 
     # Status
@@ -173,7 +173,10 @@ class ToolHead:
         start_time = max(self.queue_end, now)
         self.queue_end = start_time + distance / velocity / self.host.speed
         self._prune(now)
-        self.moves.append(Move(start_time, self.queue_end, start, end, velocity, extrude_velocity))
+        queued = Move(start_time, self.queue_end, start, end, velocity, extrude_velocity)
+        self.moves.append(queued)
+        for listener in self.move_listeners:
+            listener(queued)
         # Klippy keeps the newest move in its lookahead queue: only what was
         # queued before it counts against the buffer.
         return self._check_pause(now, start_time)
@@ -317,57 +320,3 @@ class ToolHeadCommands:
                 return
             accel = min(p, t)
         self.toolhead.set_velocity_limits(None, accel, None, None)
-
-
-STATUS_REFRESH_TIME = 0.25
-
-
-class MotionReport:
-    """The `motion_report` object: live position and velocity, refreshed at most
-    every 250 ms; its dump endpoints answer their header (no data batches follow)."""
-
-    STEPPER_HEADER = ("interval", "count", "add")
-    TRAPQ_HEADER = ("time", "duration", "start_velocity", "acceleration", "start_position", "direction")
-
-    def __init__(self, host: KlippyHost, toolhead: ToolHead):
-        self.toolhead = toolhead
-        self.next_refresh = 0.0
-        self.status: dict[str, Any] | None = None
-        host.webhooks.register_endpoint("motion_report/dump_stepper", self._handle_dump_stepper)
-        host.webhooks.register_endpoint("motion_report/dump_trapq", self._handle_dump_trapq)
-
-    @staticmethod
-    def _dump(request: WebRequest, names: list[str], header: tuple[str, ...]) -> None:
-        name = request.get_str("name")
-        if name not in names:
-            raise WebRequestError(f"The value '{name}' is not valid for name")
-        request.get_dict("response_template", {})
-        request.send({"header": header})
-
-    def _handle_dump_stepper(self, request: WebRequest) -> None:
-        self._dump(request, self.toolhead.stepper_names(), self.STEPPER_HEADER)
-
-    def _handle_dump_trapq(self, request: WebRequest) -> None:
-        extruders = [self.toolhead.extruder.name] if self.toolhead.extruder.name else []
-        self._dump(request, ["toolhead"] + extruders, self.TRAPQ_HEADER)
-
-    def get_status(self, eventtime: float) -> dict[str, Any]:
-        if self.status is None:
-            extruders = [self.toolhead.extruder.name] if self.toolhead.extruder.name else []
-            self.status = {
-                "live_position": [0.0, 0.0, 0.0, 0.0],
-                "live_velocity": 0.0,
-                "live_extruder_velocity": 0.0,
-                "steppers": sorted(self.toolhead.stepper_names()),
-                "trapq": sorted(extruders + ["toolhead"]),
-            }
-        if eventtime < self.next_refresh:
-            return self.status
-        self.next_refresh = eventtime + STATUS_REFRESH_TIME
-        position, velocity, extrude_velocity = self.toolhead.live_state(eventtime)
-        status = dict(self.status)
-        status["live_position"] = Coord(*position)
-        status["live_velocity"] = velocity
-        status["live_extruder_velocity"] = extrude_velocity
-        self.status = status
-        return status

@@ -153,3 +153,29 @@ class SpeedFactorTests(SimulatorTestCase):
         self.assertIsNone(self.client.reply(request_id))
         self.advance(9.0)
         self.assertEqual(self.client.result(request_id), {})
+
+
+class MotionDumpTests(SimulatorTestCase):
+    def test_dump_trapq_sends_the_queued_moves_every_half_second(self) -> None:
+        self.home()
+        header = self.client.result(self.client.request(
+            "motion_report/dump_trapq", name="toolhead", response_template={"method": "trapq"}))
+        self.assertEqual(header, {"header": ["time", "duration", "start_velocity", "acceleration",
+                                             "start_position", "direction"]})
+        self.script_ok("G1 X30 F6000\nG1 Y40 F6000")
+        self.advance(0.5)
+        batches = self.client.pushes("trapq")
+        self.assertEqual(len(batches), 1)
+        moves = batches[0]["data"]
+        self.assertEqual([move[4:] for move in moves], [[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+                                                         [[30.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+        self.assertEqual([move[2] for move in moves], [100.0, 100.0])
+        self.assertAlmostEqual(moves[0][1], 0.3)
+        self.advance(1.0)
+        self.assertEqual(self.client.pushes("trapq"), [])
+
+    def test_dump_endpoints_check_the_name(self) -> None:
+        self.assertEqual(self.client.error(self.client.request("motion_report/dump_trapq", name="nope")),
+                         "The value 'nope' is not valid for name")
+        self.assertEqual(self.client.result(self.client.request("motion_report/dump_stepper", name="stepper_x")),
+                         {"header": ["interval", "count", "add"]})
