@@ -1,5 +1,8 @@
 """Proof of fidelity (issue 3): Moonraker 0.11.0 on our Klippy simulator.
 
+Both servers also run a whole print on it; Moonraker must end it ``complete``,
+record it ``completed`` and warn about nothing.
+
 One simulator, one data folder; moontwist, then Moonraker, each started on it
 in turn. Moonraker must reach ``klippy_state: ready`` with no missing-object
 warnings, and both servers must answer ``printer.info``,
@@ -20,9 +23,14 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.datafolder import make_data_folder
+from bench.lines import request
 from bench.servers import SERVERS, ApiServer, Simulator, free_port, get_json
 
 MISSING_OBJECTS_WARNING = "unable to detect the following printer objects"
+# A whole print each server runs on the simulator: 3 s of dwells (no homing, no heating),
+# long enough for the job to be seen printing.
+PRINT_FILE = "fidelity-print.gcode"
+PRINT_TEXT = "M117 fidelity\n" + "G4 P1000\n" * 3 + "M117\n"
 
 
 def shape(value: Any) -> Any:
@@ -55,23 +63,43 @@ def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
     return []
 
 
+def run_print(server: ApiServer) -> dict[str, Any]:
+    """Print PRINT_FILE to the end; the job's history status and the warnings then."""
+    time.sleep(1.0)  # "ready" is reported a moment before Moonraker's job_state subscribes
+    request(server.port, "POST", f"/printer/print/start?filename={PRINT_FILE}")
+    deadline = time.monotonic() + 30.0
+    state = None
+    while time.monotonic() < deadline:
+        state = get_json(server.port, "/printer/objects/query?print_stats=state")["result"]["status"]["print_stats"]["state"]
+        if state in ("complete", "error", "cancelled"):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    jobs = get_json(server.port, "/server/history/list?limit=1")["result"]["jobs"]
+    return {"state": state, "history": [job["status"] for job in jobs], "warnings": server.info().get("warnings", [])}
+
+
 def answers(server: ApiServer) -> dict[str, Any]:
-    """The server's answers once ready: server.info, printer.info, objects list and query."""
+    """The server's answers once ready: server.info, printer.info, objects list and
+    query; then a whole print."""
     server.wait_until(ready=True)
     objects = get_json(server.port, "/printer/objects/list")["result"]["objects"]
     query = "&".join(quote(name) for name in objects)
-    return {
+    found = {
         "server.info": server.info(),
         "printer.info": get_json(server.port, "/printer/info")["result"],
         "printer.objects.list": sorted(objects),
         "printer.objects.query": get_json(server.port, f"/printer/objects/query?{query}")["result"],
     }
+    found["print"] = run_print(server)
+    return found
 
 
 def collect(root: Path) -> dict[str, dict[str, Any]]:
     data, socket_path = root / "data", root / "klippy.sock"
     port = free_port()
     make_data_folder(data, port, socket_path, [])
+    (data / "gcodes" / PRINT_FILE).write_text(PRINT_TEXT)
     simulator = Simulator(socket_path, data / "gcodes", root / "simulator.log")
     simulator.start()
     collected: dict[str, dict[str, Any]] = {}
@@ -121,6 +149,12 @@ def report(collected: dict[str, dict[str, Any]]) -> int:
         found = differences(shape(ours[query]), shape(theirs[query]), query)
         problems += found
         print(f"{query}: {'same shape' if not found else f'{len(found)} differences'}")
+    for name, found in (("moontwist", ours), ("Moonraker", theirs)):
+        outcome = found["print"]
+        print(f"{name}: a whole print ends {outcome['state']}, history {outcome['history']}")
+        if outcome["state"] != "complete" or outcome["history"] != ["completed"]:
+            problems.append(f"{name}'s print ended {outcome['state']} (history {outcome['history']})")
+    problems += [f"Moonraker warns after the print: {' '.join(text.split())}" for text in theirs["print"]["warnings"]]
     for problem in problems:
         print(f"DIFFERENCE: {problem}")
     print("fidelity: ok" if not problems else f"fidelity: {len(problems)} differences")

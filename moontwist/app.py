@@ -141,7 +141,13 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
         # simulator (1.7 MiB of resident memory, 9 ms of start-up).
         from moontwist.simulator.service import SimulatorService
 
-        simulator = SimulatorService.create(reactor, klippy.socket_path, str(options.data_path / "gcodes"))
+        # Klippy's files as a Moonraker data folder lays them out: config/printer.cfg
+        # (an example is written if missing) and logs/klippy.log.
+        simulator = SimulatorService.create(
+            reactor, klippy.socket_path, str(options.data_path / "gcodes"), speed=options.simulate_speed,
+            config_path=str(options.data_path / "config" / "printer.cfg"),
+            log_path=str(options.data_path / "logs" / "klippy.log"),
+        )
         simulator.setName("simulator")
         simulator.setServiceParent(root)
     add("klippy", klippy)

@@ -32,6 +32,8 @@ class MoontwistOptions(usage.Options):
         ["configfile", "c", None, "moonraker.conf (default <datapath>/config/moonraker.conf)", str],
         ["logfile", "l", None, "Log file (default <datapath>/logs/moonraker.log)", str],
         ["unixsocket", "u", None, "Unix socket (default <datapath>/comms/moonraker.sock)", str],
+        ["simulate-speed", None, 1.0, "With --simulate: simulated time (moves, homing, dwells, heating) runs "
+         "this many times faster", float],
     ]
     optFlags = [
         ["nologfile", "n", "Log to stdout only"],
@@ -45,6 +47,10 @@ class MoontwistOptions(usage.Options):
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
         """As usage.Options, once MOONRAKER_ARGS' installer prefix is skipped."""
         super().parseOptions(strip_installer_prefix(sys.argv[1:] if options is None else options))
+
+    def postOptions(self) -> None:
+        if self["simulate-speed"] <= 0:
+            raise usage.UsageError("--simulate-speed must be positive")
 
 
 def resolve(options: Mapping[str, object], env: MutableMapping[str, str] | None = None) -> Options:
@@ -70,6 +76,7 @@ def resolve(options: Mapping[str, object], env: MutableMapping[str, str] | None 
         debug=bool(options.get("debug")) or _env_flag(env, "MOONRAKER_ENABLE_DEBUG"),
         simulate=bool(options.get("simulate")),
         systemd=SystemdEnvironment.take(env),
+        simulate_speed=float(options.get("simulate-speed") or 1.0),
     )
 
 

@@ -29,6 +29,7 @@ class Options:
     debug: bool = False
     simulate: bool = False
     systemd: SystemdEnvironment = field(default_factory=SystemdEnvironment)
+    simulate_speed: float = 1.0
 
 
 @dataclass

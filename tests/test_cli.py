@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.cli import MoontwistOptions, resolve, strip_installer_prefix
@@ -51,6 +52,14 @@ class ResolveTests(SynchronousTestCase):
 
     def test_nologfile_flag_disables_the_file_log(self) -> None:
         self.assertIsNone(resolve(parsed("-n"), env={}).log_file)
+
+    def test_simulate_speed_is_a_positive_factor(self) -> None:
+        self.assertEqual(resolve(parsed("--simulate"), env={}).simulate_speed, 1.0)
+        self.assertEqual(resolve(parsed("--simulate", "--simulate-speed", "20"), env={}).simulate_speed, 20.0)
+        with self.assertRaises(usage.UsageError):
+            parsed("--simulate-speed", "0")
+        with self.assertRaises(usage.UsageError):
+            parsed("--simulate-speed", "fast")
 
 
 class MoonrakerArgsTests(SynchronousTestCase):

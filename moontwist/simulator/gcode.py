@@ -196,8 +196,10 @@ class GCodeDispatch:
             self.register_command(command, func, True, getattr(self, f"cmd_{command}_help", None))
 
     # Registration
-    def register_command(self, command: str, func: Handler, when_not_ready: bool = False, desc: str | None = None) -> None:
-        if not is_traditional_gcode(command):
+    def register_command(self, command: str, func: Handler, when_not_ready: bool = False, desc: str | None = None,
+                         wrapped: bool = False) -> None:
+        """Add a command; ``wrapped`` for a handler taken from ``unregister_command``."""
+        if not is_traditional_gcode(command) and not wrapped:
             func = _extended(func)
         self.ready_handlers[command] = func
         if when_not_ready:
@@ -205,6 +207,14 @@ class GCodeDispatch:
         if desc is not None:
             self.help[command] = desc
         self._build_status()
+
+    def unregister_command(self, command: str) -> Handler | None:
+        """Remove a command; its handler (for gcode_macro's rename_existing), or None."""
+        previous = self.ready_handlers.pop(command, None)
+        self.base_handlers.pop(command, None)
+        self.help.pop(command, None)
+        self._build_status()
+        return previous
 
     def register_mux_command(self, command: str, key: str, value: str | None, func: Handler, desc: str | None = None) -> None:
         """Several objects share one command, told apart by ``key=value``."""
@@ -349,12 +359,16 @@ class GCodeDispatch:
     cmd_RESTART_help = "Reload config file and restart host software"
 
     def cmd_RESTART(self, gcmd: GCodeCommand) -> Deferred[None]:
-        return Deferred.fromCoroutine(self._request_restart("restart"))
+        return self.request_restart("restart")
 
     cmd_FIRMWARE_RESTART_help = "Restart firmware, host, and reload config"
 
     def cmd_FIRMWARE_RESTART(self, gcmd: GCodeCommand) -> Deferred[None]:
-        return Deferred.fromCoroutine(self._request_restart("firmware_restart"))
+        return self.request_restart("firmware_restart")
+
+    def request_restart(self, kind: str) -> Deferred[None]:
+        """Let the motion queue drain, then ask the host to exit for a restart."""
+        return Deferred.fromCoroutine(self._request_restart(kind))
 
     async def _request_restart(self, kind: str) -> None:
         if self.is_printer_ready:

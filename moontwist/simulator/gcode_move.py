@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 
-from moontwist.simulator.gcode import CommandError, GCodeCommand
+from moontwist.simulator.gcode import CommandError, GCodeCommand, maybe_await
+from moontwist.simulator.toolhead import Coord
 
 if TYPE_CHECKING:
     from moontwist.simulator.host import KlippyHost
@@ -65,14 +66,15 @@ class GCodeMove:
             "extrude_factor": self.extrude_factor,
             "absolute_coordinates": self.absolute_coord,
             "absolute_extrude": self.absolute_extrude,
-            "homing_origin": list(self.homing_position),
-            "position": list(self.last_position),
-            "gcode_position": self._gcode_position(),
+            "homing_origin": Coord(*self.homing_position),
+            "position": Coord(*self.last_position),
+            "gcode_position": Coord(*self._gcode_position()),
             "axis_map": AXIS_MAP,
         }
 
     def cmd_G1(self, gcmd: GCodeCommand) -> Deferred[None] | None:
         params = gcmd.params
+        previous = list(self.last_position)
         try:
             for axis, index in AXIS_MAP.items():
                 if axis in params:
@@ -93,7 +95,23 @@ class GCodeMove:
                 self.speed = feedrate * self.speed_factor
         except ValueError:
             raise CommandError(f"Unable to parse move '{gcmd.commandline}'") from None
-        return self.toolhead.move(list(self.last_position), self.speed)
+        position = list(self.last_position)
+        tower = self.host.objects.get("tuning_tower")
+        script = tower.command_before_move(position, previous, self._gcode_position()[2]) if tower else None
+        if script is None:
+            return self.move(position, self.speed)
+        return Deferred.fromCoroutine(self._move_after(script, position, self.speed))
+
+    def move(self, position: list[float], speed: float) -> Deferred[None] | None:
+        """A move in G-code's name: through exclude_object when it is configured."""
+        exclude = self.host.objects.get("exclude_object")
+        if exclude is not None:
+            return exclude.move(position, speed)  # type: ignore[no-any-return]
+        return self.toolhead.move(position, speed)
+
+    async def _move_after(self, script: str, position: list[float], speed: float) -> None:
+        await self.host.gcode.run_script_from_command(script)
+        await maybe_await(self.move(position, speed))
 
     def cmd_G20(self, gcmd: GCodeCommand) -> None:
         raise CommandError("Machine does not support G20 (inches) command")
@@ -155,7 +173,7 @@ class GCodeMove:
             speed = gcmd.get_float("MOVE_SPEED", self.speed, above=0.0)
             for index, delta in enumerate(move_delta):
                 self.last_position[index] += delta
-            return self.toolhead.move(list(self.last_position), speed)
+            return self.move(list(self.last_position), speed)
         return None
 
     def cmd_SAVE_GCODE_STATE(self, gcmd: GCodeCommand) -> None:
@@ -186,7 +204,7 @@ class GCodeMove:
         if gcmd.get_int("MOVE", 0):
             speed = gcmd.get_float("MOVE_SPEED", self.speed, above=0.0)
             self.last_position[:3] = state["last_position"][:3]
-            return self.toolhead.move(list(self.last_position), speed)
+            return self.move(list(self.last_position), speed)
         return None
 
     def cmd_GET_POSITION(self, gcmd: GCodeCommand) -> None:

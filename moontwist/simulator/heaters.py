@@ -1,6 +1,7 @@
-"""Heaters and temperature sensors: extruder, heater_bed, temperature_sensor,
-heater_fan and the `heaters` object with M104/M109/M140/M190, M105,
-SET_HEATER_TEMPERATURE, TEMPERATURE_WAIT and TURN_OFF_HEATERS."""
+"""Heaters and temperature sensors: heater_bed, temperature_sensor, heater_fan
+and the `heaters` object with M140/M190, M105, SET_HEATER_TEMPERATURE,
+TEMPERATURE_WAIT, TURN_OFF_HEATERS, PID_CALIBRATE and QUERY_ADC (the
+extruder's heater is set up here too, see extruder.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,25 @@ class Sensor(Protocol):
     def get_temp(self, eventtime: float) -> tuple[float, float]: ...
 
 
+# Sensor types that are not an ADC with a pullup (digital chips, host sensors).
+_DIGITAL_SENSORS = ("temperature_host", "temperature_mcu", "temperature_combined", "max", "ds18b20", "bme",
+                    "htu21d", "sht3x", "lm75", "aht", "si7013", "si7020", "si7021", "sht21")
+
+
+def is_adc(sensor_type: str) -> bool:
+    """An analog sensor (thermistor) Klippy lists in QUERY_ADC."""
+    return not sensor_type.lower().startswith(_DIGITAL_SENSORS)
+
+
+def read_sensor_options(section: ConfigSection) -> str:
+    """The sensor type; for a thermistor, also the resistor options Klippy reads."""
+    sensor_type: str = section.get("sensor_type")
+    if is_adc(sensor_type):
+        section.getfloat("pullup_resistor", 4700.0, above=0.0)
+        section.getfloat("inline_resistor", 0.0, minval=0.0)
+    return sensor_type
+
+
 class Heater:
     """One heater: a target set by G-code, a thermal body that follows it."""
 
@@ -46,8 +66,14 @@ class Heater:
                 section.getfloat(option)
         else:
             section.getfloat("max_delta", 2.0)
-        for option in ("heater_pin", "sensor_type", "sensor_pin"):
+        for option in ("heater_pin", "sensor_pin"):
             section.get(option)
+        self.adc = is_adc(read_sensor_options(section))
+        verify = section.config.section(f"verify_heater {self.short_name}")
+        verify.getfloat("max_error", 120.0, minval=0.0)
+        verify.getfloat("check_gain_time", 20.0 if self.short_name != "heater_bed" else 60.0, minval=1.0)
+        verify.getfloat("hysteresis", 5.0, minval=0.0)
+        verify.getfloat("heating_gain", 2.0, above=0.0)
         host.gcode.register_mux_command(
             "SET_HEATER_TEMPERATURE", "HEATER", self.short_name, self.cmd_SET_HEATER_TEMPERATURE,
             desc=self.cmd_SET_HEATER_TEMPERATURE_help,
@@ -107,8 +133,8 @@ class PrinterHeaters:
         host.register_event_handler("klippy:ready", self._handle_ready)
         host.register_event_handler("gcode:request_restart", self.turn_off_all_heaters)
 
-    def setup_heater(self, section: ConfigSection, gcode_id: str) -> Heater:
-        heater = Heater(self.host, section, self.host.world.bodies[section.name])
+    def setup_heater(self, section: ConfigSection, gcode_id: str | None) -> Heater:
+        heater = Heater(self.host, section, self.host.world.body(section.name))
         self.heaters[heater.short_name] = heater
         self.register_sensor(section.name, heater, gcode_id)
         self.available_heaters = self.available_heaters + [section.name]
@@ -184,78 +210,6 @@ class PrinterHeaters:
             host.lookup_object("toolhead").note_activity()
             gcmd.respond_raw(self.temperature_report(host.monotonic()))
             await host.timers.sleep(WAIT_REPORT_INTERVAL)
-
-
-class PrinterExtruder:
-    """The `extruder` object: the hotend heater plus the extrusion checks."""
-
-    def __init__(self, host: KlippyHost, section: ConfigSection, heaters: PrinterHeaters):
-        self.host = host
-        self.heater = heaters.setup_heater(section, "T0")
-        self.nozzle_diameter: float = section.getfloat("nozzle_diameter")
-        filament_diameter: float = section.getfloat("filament_diameter")
-        self.filament_area = math.pi * (filament_diameter * 0.5) ** 2
-        default_cross_section = 4.0 * self.nozzle_diameter**2
-        default_ratio = default_cross_section / self.filament_area
-        self.max_extrude_ratio = section.getfloat("max_extrude_cross_section", default_cross_section) / self.filament_area
-        toolhead = host.lookup_object("toolhead")
-        self.max_e_velocity: float = section.getfloat("max_extrude_only_velocity", toolhead.max_velocity * default_ratio)
-        section.getfloat("max_extrude_only_accel", toolhead.max_accel * default_ratio)
-        self.max_e_dist: float = section.getfloat("max_extrude_only_distance", 50.0)
-        section.getfloat("instantaneous_corner_velocity", 1.0)
-        self.pressure_advance: float = section.getfloat("pressure_advance", 0.0)
-        self.smooth_time: float = section.getfloat("pressure_advance_smooth_time", 0.040)
-        for option in ("step_pin", "dir_pin", "enable_pin"):
-            section.get(option)
-        section.getint("microsteps")
-        section.getfloat("rotation_distance")
-        toolhead.extruder = self
-        host.gcode.register_command("M104", self.cmd_M104)
-        host.gcode.register_command("M109", self.cmd_M109)
-
-    def get_status(self, eventtime: float) -> dict[str, Any]:
-        status = self.heater.get_status(eventtime)
-        status["can_extrude"] = self.heater.can_extrude(eventtime)
-        status["pressure_advance"] = self.pressure_advance
-        status["smooth_time"] = self.smooth_time
-        status["motion_queue"] = None
-        return status
-
-    def get_temp(self, eventtime: float) -> tuple[float, float]:
-        return self.heater.get_temp(eventtime)
-
-    def check_move(self, end: list[float], delta: list[float], distance: float, kinematic: bool, velocity: float) -> float:
-        """Refuse cold, too long or too thick extrusion; return the allowed velocity."""
-        if not self.heater.can_extrude(self.host.monotonic()):
-            raise CommandError("Extrude below minimum temp\nSee the 'min_extrude_temp' config option for details")
-        ratio = delta[3] / distance
-        if not kinematic or (not delta[0] and not delta[1]) or ratio < 0.0:
-            if abs(delta[3]) > self.max_e_dist:
-                raise CommandError(
-                    "Extrude only move too long (%.3fmm vs %.3fmm)\n"
-                    "See the 'max_extrude_only_distance' config option for details" % (delta[3], self.max_e_dist)
-                )
-            return min(velocity, self.max_e_velocity / abs(ratio))
-        if ratio > self.max_extrude_ratio and delta[3] > self.nozzle_diameter * self.max_extrude_ratio:
-            raise CommandError(
-                "Move exceeds maximum extrusion (%.3fmm^2 vs %.3fmm^2)\n"
-                "See the 'max_extrude_cross_section' config option for details"
-                % (ratio * self.filament_area, self.max_extrude_ratio * self.filament_area)
-            )
-        return velocity
-
-    def cmd_M104(self, gcmd: GCodeCommand, wait: bool = False) -> Deferred[None] | None:
-        temperature = gcmd.get_float("S", 0.0)
-        index = gcmd.get_int("T", None, minval=0)
-        if index:
-            if temperature <= 0.0:
-                return None
-            raise CommandError("Extruder not configured")
-        heaters: PrinterHeaters = self.host.lookup_object("heaters")
-        return heaters.set_temperature(self.heater, temperature, wait)
-
-    def cmd_M109(self, gcmd: GCodeCommand) -> Deferred[None] | None:
-        return self.cmd_M104(gcmd, wait=True)
 
 
 class PrinterHeaterBed:
@@ -342,3 +296,12 @@ class HeaterFan:
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return self._status
+
+
+class HeaterGeneric:
+    """A `heater_generic NAME`: set with SET_HEATER_TEMPERATURE; in M105 only with a ``gcode_id``."""
+
+    def __init__(self, host: KlippyHost, section: ConfigSection, heaters: PrinterHeaters):
+        self.heater = heaters.setup_heater(section, section.get("gcode_id", None))
+        self.get_status = self.heater.get_status
+        self.get_temp = self.heater.get_temp

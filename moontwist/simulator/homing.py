@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from moontwist.simulator.toolhead import ToolHead
     from moontwist.simulator.webhooks import WebRequest
 
-STEPPERS = ("stepper_x", "stepper_y", "stepper_z", "extruder")
 
 
 class StepperEnable:
@@ -22,12 +21,13 @@ class StepperEnable:
 
     cmd_SET_STEPPER_ENABLE_help = "Enable/disable individual stepper by name"
 
-    def __init__(self, host: KlippyHost):
+    def __init__(self, host: KlippyHost, steppers: list[str]):
         self.host = host
-        self._status: dict[str, Any] = {"steppers": {name: False for name in STEPPERS}}
+        self.steppers = steppers
+        self._status: dict[str, Any] = {"steppers": {name: False for name in steppers}}
         host.gcode.register_command("M18", self.cmd_M18)
         host.gcode.register_command("M84", self.cmd_M18)
-        for name in STEPPERS:
+        for name in steppers:
             host.gcode.register_mux_command(
                 "SET_STEPPER_ENABLE", "STEPPER", name, self.cmd_SET_STEPPER_ENABLE, desc=self.cmd_SET_STEPPER_ENABLE_help
             )
@@ -47,10 +47,10 @@ class StepperEnable:
         self._status = {"steppers": updated}
 
     def _handle_move(self, delta: list[float]) -> None:
-        self.set_enabled([name for name, change in zip(STEPPERS, delta) if change], True)
+        self.set_enabled([name for name, change in zip(self.steppers, delta) if change], True)
 
     def motor_off(self) -> None:
-        self.set_enabled(list(STEPPERS), False)
+        self.set_enabled(list(self.steppers), False)
         self.host.lookup_object("toolhead").clear_homing_state()
 
     def cmd_M18(self, gcmd: GCodeCommand) -> None:
@@ -101,8 +101,9 @@ class QueryEndstops:
 
     cmd_QUERY_ENDSTOPS_help = "Report on the status of each endstop"
 
-    def __init__(self, host: KlippyHost):
+    def __init__(self, host: KlippyHost, names: list[str]):
         self.host = host
+        self.names = names
         self.last_state: list[tuple[str, int]] = []
         self._status: dict[str, Any] = {"last_query": {}}
         host.webhooks.register_endpoint("query_endstops/status", self._handle_web_request)
@@ -117,9 +118,9 @@ class QueryEndstops:
         position, _, _ = toolhead.live_state(self.host.monotonic())
         homed = toolhead.homed_axes()
         state = []
-        for index, axis in enumerate(AXES):
+        for index, (axis, name) in enumerate(zip(AXES, self.names)):
             on_endstop = axis in homed and abs(position[index] - toolhead.rails[index].position_endstop) < 1e-9
-            state.append((axis, int(on_endstop)))
+            state.append((name, int(on_endstop)))
         self.last_state = state
         self._status = {"last_query": dict(state)}
         return state

@@ -17,6 +17,7 @@ from moontwist.simulator.timing import Timers
 from moontwist.simulator.webhooks import WebHooks
 
 if TYPE_CHECKING:
+    from moontwist.simulator.klippylog import KlippyLog
     from moontwist.simulator.physics import World
     from moontwist.simulator.server import ClientConnection
 
@@ -54,14 +55,17 @@ class KlippyHost:
         self,
         timers: Timers,
         world: World,
-        printer_cfg: str,
+        config_path: str,
         info: dict[str, Any],
+        log: KlippyLog,
         on_exit: Callable[[KlippyHost, str], None],
     ):
         self.timers = timers
         self.world = world
         self.speed = world.speed
-        self.printer_cfg = printer_cfg
+        self.config_path = config_path
+        self.config: PrinterConfig | None = None
+        self.log = log
         self.info = info
         self.software_version: str = info["software_version"]
         self._on_exit = on_exit
@@ -91,6 +95,7 @@ class KlippyHost:
     def _set_state(self, message: str) -> None:
         if self.state_message in (MESSAGE_READY, MESSAGE_STARTUP):
             self.state_message = message
+            self.log.write(message)
 
     def is_shutdown(self) -> bool:
         return self.in_shutdown
@@ -123,16 +128,36 @@ class KlippyHost:
 
     def _read_config(self) -> bool:
         try:
-            load_printer_objects(self, PrinterConfig(self.printer_cfg))
+            self.config = PrinterConfig(self.config_path)
+            self.log.config(self.config.text())
+            load_printer_objects(self, self.config)
         except ConfigError as error:
-            self._set_state(f"{error}\n{MESSAGE_RESTART}")
+            self._config_error(error)
+            return False
+        except Exception as error:  # a printer.cfg the simulator cannot model: halted, not crashed
+            self._internal_error(error)
             return False
         return True
+
+    def _internal_error(self, error: Exception) -> None:
+        self.log.write(f"Unhandled exception during connect: {error!r}")
+        self._set_state(f"Internal error during connect: {error}\n{MESSAGE_RESTART}")
+
+    def _config_error(self, error: ConfigError) -> None:
+        self.log.write(f"Config error: {error}")
+        self._set_state(f"{error}\n{MESSAGE_RESTART}")
 
     def _connect(self) -> None:
         if not self._read_config():
             return
-        self.send_event("klippy:connect")
+        try:
+            self.send_event("klippy:connect")
+        except ConfigError as error:
+            self._config_error(error)
+            return
+        except Exception as error:
+            self._internal_error(error)
+            return
         self._set_state(MESSAGE_READY)
         self.send_event("klippy:ready")
         self.timers.call_later(0, self._stats)

@@ -1,149 +1,141 @@
-"""`gcode_macro NAME` sections and SET_GCODE_VARIABLE.
+"""G-code templates rendered with Jinja2 as Klippy renders them, `[gcode_macro
+NAME]` (with ``rename_existing``), SET_GCODE_VARIABLE and `[delayed_gcode NAME]`.
 
-Klippy renders macros with Jinja2. The simulator understands the part of that
-language its own printer.cfg uses: ``{expression}`` where an expression is a
-literal, a macro variable, ``params.NAME`` / ``params["NAME"]``, or a call of one
-of the ``action_*`` functions with such arguments. Statements (``{% %}``) are
-refused when the config is read.
+Templates use Klippy's delimiters (``{ }`` for expressions, ``{% %}`` for
+statements) and context: ``printer`` (every object's status, read once per
+render), the ``action_*`` functions, and for macros ``params``, ``rawparams``
+and the macro's ``variable_*`` values.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import json
-from collections.abc import Callable
+import traceback
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred
+import jinja2
 
 from moontwist.simulator.config import ConfigError
-from moontwist.simulator.gcode import CommandError, GCodeCommand
+from moontwist.simulator.gcode import CommandError, GCodeCommand, is_traditional_gcode
 
 if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+    from twisted.internet.interfaces import IDelayedCall
+
     from moontwist.simulator.config import ConfigSection
     from moontwist.simulator.host import KlippyHost
 
 
-class _Undefined:
-    """Jinja's undefined value: renders as nothing."""
+class PrinterStatus:
+    """``printer`` in a template: each object's status, copied once per render."""
 
-    def __str__(self) -> str:
-        return ""
+    def __init__(self, host: KlippyHost):
+        self.host = host
+        self.eventtime: float | None = None
+        self.cache: dict[str, Any] = {}
 
+    def __getitem__(self, name: Any) -> Any:
+        key = str(name).strip()
+        if key in self.cache:
+            return self.cache[key]
+        obj = self.host.objects.get(key)
+        if obj is None or not hasattr(obj, "get_status"):
+            raise KeyError(name)
+        if self.eventtime is None:
+            self.eventtime = self.host.monotonic()
+        status = self.cache[key] = copy.deepcopy(obj.get_status(self.eventtime))
+        return status
 
-UNDEFINED = _Undefined()
-
-
-def _split_template(text: str) -> list[str | ast.Expression]:
-    """Cut template text into literal text and parsed ``{...}`` expressions."""
-    parts: list[str | ast.Expression] = []
-    position = 0
-    while True:
-        start = text.find("{", position)
-        if start < 0:
-            parts.append(text[position:])
-            return parts
-        if text[start + 1 : start + 2] in ("%", "#"):
-            raise ConfigError("only {expression} templates are supported by the simulator")
-        end, depth, quote = start, 0, ""
-        for end in range(start, len(text)):
-            char = text[end]
-            if quote:
-                quote = "" if char == quote else quote
-            elif char in "\"'":
-                quote = char
-            elif char in "{[(":
-                depth += 1
-            elif char in "}])":
-                depth -= 1
-                if depth == 0:
-                    break
-        else:
-            raise ConfigError("unterminated template expression")
-        parts.append(text[position:start])
+    def __contains__(self, name: Any) -> bool:
         try:
-            parts.append(ast.parse(text[start + 1 : end].strip(), mode="eval"))
-        except SyntaxError as error:
-            raise ConfigError(f"invalid template expression: {error}") from None
-        position = end + 1
+            self[name]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in list(self.host.objects) if name in self)
 
 
-def _evaluate(node: ast.AST, context: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Expression):
-        return _evaluate(node.body, context)
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name):
-        return context.get(node.id, UNDEFINED)
-    if isinstance(node, ast.Attribute):
-        value = _evaluate(node.value, context)
-        return value.get(node.attr, UNDEFINED) if isinstance(value, dict) else UNDEFINED
-    if isinstance(node, ast.Subscript):
-        value = _evaluate(node.value, context)
-        key = _evaluate(node.slice, context)
-        return value.get(key, UNDEFINED) if isinstance(value, dict) else UNDEFINED
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_evaluate(node.operand, context)
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [_evaluate(item, context) for item in node.elts]
-    if isinstance(node, ast.Dict):
-        return {_evaluate(k, context): _evaluate(v, context) for k, v in zip(node.keys, node.values) if k is not None}
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        function = context.get(node.func.id)
-        if not callable(function):
-            raise TypeError(f"'{node.func.id}' is undefined")
-        args = [_evaluate(arg, context) for arg in node.args]
-        kwargs = {kw.arg: _evaluate(kw.value, context) for kw in node.keywords if kw.arg is not None}
-        return function(*args, **kwargs)
-    raise TypeError(f"unsupported expression {type(node).__name__}")
+def _error_text(error: Exception) -> str:
+    """The exception as Klippy's traceback line names it (its ``gcode`` module for G-code errors)."""
+    if isinstance(error, CommandError):
+        return f"gcode.CommandError: {error}\n"
+    return traceback.format_exception_only(type(error), error)[-1]
+
+
+class Templates:
+    """Klippy's `gcode_macro` helper: the Jinja2 environment and the template context."""
+
+    def __init__(self, host: KlippyHost):
+        self.host = host
+        self.environment = jinja2.Environment(block_start_string="{%", block_end_string="%}",
+                                              variable_start_string="{", variable_end_string="}")
+
+    def load(self, section: ConfigSection, option: str, default: str | None = None) -> Template:
+        text = section.get(option) if default is None else section.get(option, default)
+        return Template(self, f"{section.name}:{option}", text)
+
+    def context(self) -> dict[str, Any]:
+        host = self.host
+
+        def emergency_stop(message: str = "action_emergency_stop") -> str:
+            host.invoke_shutdown(f"Shutdown due to {message}")
+            return ""
+
+        def respond_info(message: str) -> str:
+            host.gcode.respond_info(message)
+            return ""
+
+        def raise_error(message: str) -> str:
+            raise CommandError(message)
+
+        def call_remote_method(method: str, **kwargs: Any) -> str:
+            try:
+                host.webhooks.call_remote_method(method, **kwargs)
+            except CommandError as error:
+                host.log.write(f"Remote Call Error: {error}")
+            return ""
+
+        return {
+            "printer": PrinterStatus(host),
+            "action_emergency_stop": emergency_stop,
+            "action_respond_info": respond_info,
+            "action_raise_error": raise_error,
+            "action_call_remote_method": call_remote_method,
+        }
 
 
 class Template:
-    """A parsed macro body, rendered to G-code text."""
+    """One template option, compiled when the config is read."""
 
-    def __init__(self, name: str, text: str):
+    def __init__(self, templates: Templates, name: str, text: str):
+        self.templates = templates
         self.name = name
-        self.parts = _split_template(text)
-
-    def render(self, context: dict[str, Any]) -> str:
-        out = []
         try:
-            for part in self.parts:
-                out.append(part if isinstance(part, str) else str(_evaluate(part, context)))
-        except CommandError:
-            raise
+            self.template = templates.environment.from_string(text)
+        except jinja2.TemplateSyntaxError as error:
+            lines = text.splitlines()
+            line = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
+            raise ConfigError(f"Error loading template '{name}'\nline {error.lineno}: {line} # {error.message}") from None
+
+    def render(self, context: dict[str, Any] | None = None) -> str:
+        if context is None:
+            context = self.templates.context()
+        try:
+            return str(self.template.render(context))
         except Exception as error:
-            raise CommandError(f"Error evaluating '{self.name}': {type(error).__name__}: {error}\n") from None
-        return "".join(out)
+            raise CommandError(f"Error evaluating '{self.name}': {_error_text(error)}") from None
 
 
-def template_actions(host: KlippyHost) -> dict[str, Callable[..., str]]:
-    """The ``action_*`` functions Klippy offers to templates."""
-
-    def emergency_stop(message: str = "action_emergency_stop") -> str:
-        host.invoke_shutdown(f"Shutdown due to {message}")
-        return ""
-
-    def respond_info(message: str) -> str:
-        host.gcode.respond_info(message)
-        return ""
-
-    def raise_error(message: str) -> str:
-        raise CommandError(message)
-
-    def call_remote_method(method: str, **kwargs: Any) -> str:
-        try:
-            host.webhooks.call_remote_method(method, **kwargs)
-        except CommandError:
-            pass  # Klippy only logs a failed remote call
-        return ""
-
-    return {
-        "action_emergency_stop": emergency_stop,
-        "action_respond_info": respond_info,
-        "action_raise_error": raise_error,
-        "action_call_remote_method": call_remote_method,
-    }
+def parse_literal(text: str) -> Any:
+    """A Python literal that JSON can carry (Klippy's rule for macro variables)."""
+    value = ast.literal_eval(text)
+    json.dumps(value, separators=(",", ":"))
+    return value
 
 
 class GCodeMacro:
@@ -151,34 +143,45 @@ class GCodeMacro:
 
     cmd_SET_GCODE_VARIABLE_help = "Set the value of a G-Code macro variable"
 
-    def __init__(self, host: KlippyHost, section: ConfigSection):
+    def __init__(self, host: KlippyHost, section: ConfigSection, templates: Templates):
         self.host = host
-        name = section.name.split()[1]
+        parts = section.name.split()
+        if len(parts) > 2:
+            raise ConfigError(f"Name of section '{section.name}' contains illegal whitespace")
+        name = parts[1]
         self.alias = name.upper()
-        self.template = Template(f"{section.name}:gcode", section.get("gcode"))
-        if section.get("rename_existing", None) is not None:
-            raise ConfigError("rename_existing is not supported by the simulator")
-        description = section.get("description", "G-Code macro")
-        host.gcode.register_command(self.alias, self.cmd, desc=description)
-        host.gcode.register_mux_command(
-            "SET_GCODE_VARIABLE", "MACRO", name, self.cmd_SET_GCODE_VARIABLE, desc=self.cmd_SET_GCODE_VARIABLE_help
-        )
+        self.template = templates.load(section, "gcode")
+        self.rename_existing: str | None = section.get("rename_existing", None)
+        self.description: str = section.get("description", "G-Code macro")
+        gcode = host.gcode
+        if self.rename_existing is not None:
+            if is_traditional_gcode(self.alias) != is_traditional_gcode(self.rename_existing):
+                raise ConfigError(
+                    f"G-Code macro rename of different types ('{self.alias}' vs '{self.rename_existing}')"
+                )
+            host.register_event_handler("klippy:connect", self._rename)
+        else:
+            gcode.register_command(self.alias, self.cmd, desc=self.description)
+        gcode.register_mux_command("SET_GCODE_VARIABLE", "MACRO", name, self.cmd_SET_GCODE_VARIABLE,
+                                   desc=self.cmd_SET_GCODE_VARIABLE_help)
         self.in_script = False
         self.variables: dict[str, Any] = {}
-        for option in section.options():
-            if option.startswith("variable_"):
-                try:
-                    self.variables[option[len("variable_") :]] = self._literal(section.get(option))
-                except (SyntaxError, TypeError, ValueError) as error:
-                    raise ConfigError(
-                        f"Option '{option}' in section '{section.name}' is not a valid literal: {error}"
-                    ) from None
+        for option in section.prefix_options("variable_"):
+            try:
+                self.variables[option[len("variable_"):]] = parse_literal(section.get(option))
+            except (SyntaxError, TypeError, ValueError) as error:
+                raise ConfigError(
+                    f"Option '{option}' in section '{section.name}' is not a valid literal: {error}"
+                ) from None
 
-    @staticmethod
-    def _literal(text: str) -> Any:
-        value = ast.literal_eval(text)
-        json.dumps(value)
-        return value
+    def _rename(self) -> None:
+        gcode = self.host.gcode
+        previous = gcode.unregister_command(self.alias)
+        if previous is None:
+            raise ConfigError(f"Existing command '{self.alias}' not found in gcode_macro rename")
+        assert self.rename_existing is not None
+        gcode.register_command(self.rename_existing, previous, desc=f"Renamed builtin of '{self.alias}'", wrapped=True)
+        gcode.register_command(self.alias, self.cmd, desc=self.description)
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return self.variables
@@ -189,7 +192,7 @@ class GCodeMacro:
         if variable not in self.variables:
             raise CommandError(f"Unknown gcode_macro variable '{variable}'")
         try:
-            literal = self._literal(value)
+            literal = parse_literal(value)
         except (SyntaxError, TypeError, ValueError) as error:
             raise CommandError(f"Unable to parse '{value}' as a literal: {error} in '{gcmd.commandline}'") from None
         variables = dict(self.variables)
@@ -200,7 +203,7 @@ class GCodeMacro:
         if self.in_script:
             raise CommandError(f"Macro {self.alias} called recursively")
         context = dict(self.variables)
-        context.update(template_actions(self.host))
+        context.update(self.template.templates.context())
         context["params"] = dict(gcmd.params)
         context["rawparams"] = gcmd.raw_parameters()
         script = self.template.render(context)
@@ -212,3 +215,51 @@ class GCodeMacro:
             return result
 
         return running.addBoth(finished)
+
+
+class DelayedGCode:
+    """`delayed_gcode NAME`: a template run (under the G-code mutex) a while after
+    ready or after UPDATE_DELAYED_GCODE, optionally rescheduling itself."""
+
+    cmd_UPDATE_DELAYED_GCODE_help = "Update the duration of a delayed_gcode"
+
+    def __init__(self, host: KlippyHost, section: ConfigSection, templates: Templates):
+        self.host = host
+        self.name = section.name.split()[1]
+        self.template = templates.load(section, "gcode")
+        self.duration: float = section.getfloat("initial_duration", 0.0, minval=0.0)
+        self.timer: IDelayedCall | None = None
+        self.inside_timer = self.repeat = False
+        host.register_event_handler("klippy:ready", self._schedule)
+        host.gcode.register_mux_command("UPDATE_DELAYED_GCODE", "ID", self.name, self.cmd_UPDATE_DELAYED_GCODE,
+                                        desc=self.cmd_UPDATE_DELAYED_GCODE_help)
+
+    def _schedule(self) -> None:
+        self.host.timers.cancel(self.timer)
+        self.timer = self.host.timers.call_later(self.duration, self._fire) if self.duration else None
+
+    def _fire(self) -> None:
+        self.timer = None
+        self.inside_timer = True
+        try:
+            running = self.host.gcode.run_script(self.template.render())
+        except CommandError as error:
+            self.host.log.write(f"Script running error: {error}")
+            self._finished(None)
+            return
+        running.addErrback(lambda failure: self.host.log.write(f"Script running error: {failure.value}"))
+        running.addCallback(self._finished)
+
+    def _finished(self, _: object) -> None:
+        repeat = self.repeat
+        self.inside_timer = self.repeat = False
+        if repeat:
+            self._schedule()
+
+    def cmd_UPDATE_DELAYED_GCODE(self, gcmd: GCodeCommand) -> None:
+        self.duration = gcmd.get_float("DURATION", minval=0.0)
+        if self.inside_timer:
+            self.repeat = self.duration != 0.0
+        else:
+            self._schedule()
+

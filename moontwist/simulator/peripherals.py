@@ -1,5 +1,5 @@
 """The smaller printer objects: fan, idle_timeout, display_status, respond,
-system_stats, mcu and manual_probe."""
+system_stats and mcu."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.interfaces import IDelayedCall
+from twisted.python.failure import Failure
 
 from moontwist.simulator.gcode import CommandError, GCodeCommand
 
 if TYPE_CHECKING:
     from moontwist.simulator.config import ConfigSection
     from moontwist.simulator.host import KlippyHost
+    from moontwist.simulator.macros import Templates
 
 READY_TIMEOUT = 0.5
 M73_TIMEOUT = 5.0
@@ -66,10 +68,10 @@ class IdleTimeout:
 
     cmd_SET_IDLE_TIMEOUT_help = "Set the idle timeout in seconds"
 
-    def __init__(self, host: KlippyHost, section: ConfigSection):
+    def __init__(self, host: KlippyHost, section: ConfigSection, templates: Templates):
         self.host = host
-        self.idle_timeout: float = section.getfloat("timeout", 600.0)
-        section.get("gcode", DEFAULT_IDLE_GCODE)
+        self.idle_timeout: float = section.getfloat("timeout", 600.0, above=0.0)
+        self.idle_gcode = templates.load(section, "gcode", DEFAULT_IDLE_GCODE)
         self.state = "Idle"
         self.last_print_start = 0.0
         self.timer: IDelayedCall | None = None
@@ -121,13 +123,18 @@ class IdleTimeout:
             self._schedule(1.0)
             return
         self.state = "Printing"
-        idle_gcode = self.host.gcode.run_script("TURN_OFF_HEATERS\nM84")
+        try:
+            script = self.idle_gcode.render()
+        except CommandError:
+            self._idle_gcode_failed(Failure())
+            return
+        idle_gcode = self.host.gcode.run_script(script)
         idle_gcode.addCallbacks(self._went_idle, self._idle_gcode_failed)
 
     def _went_idle(self, result: None) -> None:
         self.state = "Idle"
 
-    def _idle_gcode_failed(self, failure: Any) -> None:
+    def _idle_gcode_failed(self, failure: Failure) -> None:
         failure.trap(CommandError)
         self.state = "Ready"
         self._schedule(1.0)
@@ -183,8 +190,8 @@ class HostResponder:
     PREFIXES = {"echo": "echo:", "command": "//", "error": "!!"}
 
     def __init__(self, host: KlippyHost, section: ConfigSection):
-        default_type = section.get("default_type", "echo")
-        self.default_prefix: str = section.get("default_prefix", self.PREFIXES.get(default_type, "echo:"))
+        default_type = section.getchoice("default_type", list(self.PREFIXES), "echo")
+        self.default_prefix: str = section.get("default_prefix", self.PREFIXES[default_type])
         host.gcode.register_command("M118", self.cmd_M118, True)
         host.gcode.register_command("RESPOND", self.cmd_RESPOND, True, self.cmd_RESPOND_help)
 
@@ -236,8 +243,9 @@ class Mcu:
     """The `mcu` object: a plausible STM32 with serial statistics that grow each second."""
 
     def __init__(self, host: KlippyHost, section: ConfigSection, software_version: str):
-        section.get("serial")
-        section.getint("baud", 250000)
+        if section.get("canbus_uuid", None) is None:
+            section.get("serial")
+            section.getint("baud", 250000)
         self.origin = host.monotonic()
         self._static = {
             "mcu_version": software_version,
@@ -264,12 +272,3 @@ class Mcu:
 
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return self._status
-
-
-class ManualProbe:
-    """The always-present `manual_probe` object (no probing is simulated)."""
-
-    STATUS: dict[str, Any] = {"is_active": False, "z_position": None, "z_position_lower": None, "z_position_upper": None}
-
-    def get_status(self, eventtime: float) -> dict[str, Any]:
-        return self.STATUS

@@ -71,6 +71,17 @@ class World:
         self._simulated = now * speed
         self._last = now
 
+    def body(self, name: str) -> ThermalBody:
+        """The heated body of heater ``name`` (a bed-like one for any ``*bed*``)."""
+        body = self.bodies.get(name)
+        if body is None:
+            if "bed" in name:
+                body = ThermalBody(heat_rate=0.8, loss_rate=0.008, gain=0.1)
+            else:
+                body = ThermalBody(heat_rate=4.0, loss_rate=0.01, gain=0.1)
+            self.bodies[name] = body
+        return body
+
     def advance(self, now: float) -> None:
         """Integrate every body up to ``now`` (reactor seconds, scaled by speed)."""
         elapsed = (now - self._last) * self.speed

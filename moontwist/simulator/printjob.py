@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from twisted.internet.defer import Deferred
 
 from moontwist.simulator.gcode import CommandError, GCodeCommand, maybe_await
-from moontwist.simulator.macros import Template, template_actions
 from moontwist.simulator.print_stats import PrintStats
 
 if TYPE_CHECKING:
     from moontwist.simulator.config import ConfigSection
     from moontwist.simulator.host import KlippyHost
+    from moontwist.simulator.macros import Templates
     from moontwist.simulator.webhooks import WebRequest
 
 VALID_GCODE_EXTS = ("gcode", "g", "gco")
@@ -37,12 +37,11 @@ class VirtualSD:
     cmd_SDCARD_RESET_FILE_help = "Clears a loaded SD File. Stops the print if necessary"
     cmd_SDCARD_PRINT_FILE_help = "Loads a SD file and starts the print.  May include files in subdirectories."
 
-    def __init__(self, host: KlippyHost, section: ConfigSection, print_stats: PrintStats):
+    def __init__(self, host: KlippyHost, section: ConfigSection, print_stats: PrintStats, templates: Templates):
         self.host = host
         self.print_stats = print_stats
         self.dirname = os.path.normpath(os.path.expanduser(section.get("path")))
-        error_gcode = section.get("on_error_gcode", DEFAULT_ERROR_GCODE)
-        self.on_error = None if error_gcode == DEFAULT_ERROR_GCODE else Template("virtual_sdcard:on_error_gcode", error_gcode)
+        self.on_error = templates.load(section, "on_error_gcode", DEFAULT_ERROR_GCODE)
         self.current_file: BinaryIO | None = None
         self.file_position = self.file_size = 0
         self.next_file_position = 0
@@ -170,14 +169,10 @@ class VirtualSD:
             waiter.callback(None)
 
     async def _run_on_error_gcode(self) -> None:
-        if self.on_error is None:
-            script = "TURN_OFF_HEATERS"
-        else:
-            script = self.on_error.render(dict(template_actions(self.host)))
         try:
-            await self.host.gcode.run_script(script)
-        except CommandError:
-            pass
+            await self.host.gcode.run_script(self.on_error.render())
+        except CommandError as error:
+            self.host.log.write(f"virtual_sdcard on_error: {error}")
 
     # Files
     def _file_list(self, check_subdirs: bool) -> list[tuple[str, int]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, maybeDeferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 
 from moontwist.simulator.printer import SimulatedPrinter
@@ -15,7 +15,11 @@ class SimulatorService(Service):
     def __init__(self, printer: SimulatedPrinter, socket_path: str):
         self.printer = printer
         self.socket_path = socket_path
-        self.port: IListeningPort | None = None
+
+    @property
+    def port(self) -> IListeningPort | None:
+        """The listening socket, None while Klippy restarts."""
+        return self.printer.port
 
     @classmethod
     def create(
@@ -26,22 +30,16 @@ class SimulatorService(Service):
         speed: float = 1.0,
         initial_state: str = "ready",
         startup_delay: float = 0.5,
+        config_path: str | None = None,
+        log_path: str | None = None,
     ) -> SimulatorService:
-        return cls(SimulatedPrinter(reactor, gcodes_path, speed, initial_state, startup_delay), socket_path)
+        printer = SimulatedPrinter(reactor, gcodes_path, speed, initial_state, startup_delay, config_path, log_path)
+        return cls(printer, socket_path)
 
     def startService(self) -> Deferred[None]:  # type: ignore[override]
         super().startService()
-        listening = self.printer.listen(self.socket_path)
-
-        def listening_on(port: IListeningPort) -> None:
-            self.port = port
-
-        return listening.addCallback(listening_on)
+        return self.printer.listen(self.socket_path).addCallback(lambda _: None)
 
     def stopService(self) -> Deferred[None]:  # type: ignore[override]
         super().stopService()
-        self.printer.stop()
-        port, self.port = self.port, None
-        if port is None:
-            return succeed(None)
-        return maybeDeferred(port.stopListening)
+        return self.printer.stop()

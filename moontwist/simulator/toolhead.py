@@ -8,7 +8,8 @@ already queued. A move lasts ``distance / velocity`` simulated seconds.
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import deque, namedtuple
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
@@ -20,10 +21,15 @@ if TYPE_CHECKING:
     from moontwist.simulator.config import PrinterConfig
     from moontwist.simulator.host import KlippyHost
 
+# Kinematics whose limits are per axis, like cartesian's (what the simulator checks).
+KINEMATICS = ("cartesian", "corexy", "corexz", "hybrid_corexy", "hybrid_corexz", "limited_cartesian",
+              "limited_corexy", "limited_corexz")
 BUFFER_TIME_HIGH = 1.0
 MIN_PAUSE = 0.005
 MAX_PAUSE = 1.0
 AXES = "xyz"
+# Klippy's coordinate type: a tuple (a JSON array) whose parts templates read as .x .y .z .e
+Coord = namedtuple("Coord", ("x", "y", "z", "e"))
 
 
 class Move:
@@ -46,16 +52,36 @@ class Move:
         return [s + (e - s) * fraction for s, e in zip(self.start, self.end)]
 
 
+class NoExtruder:
+    """The toolhead's extruder when printer.cfg has no [extruder]."""
+
+    name = ""
+
+    def check_move(self, end: list[float], delta: list[float], distance: float, kinematic: bool, velocity: float) -> float:
+        raise ToolHead.move_error(end, "Extrude when no extruder present")
+
+
 class Rail:
     """A cartesian axis: range, endstop and homing speed from its stepper section."""
 
     def __init__(self, config: PrinterConfig, axis: str):
         section = config.section("stepper_" + axis)
-        self.position_endstop: float = section.getfloat("position_endstop")
+        endstop_pin: str = section.get("endstop_pin")
+        if endstop_pin.replace(" ", "").startswith("probe:"):
+            # A probe as endstop: Klippy takes the endstop position from the probe's z_offset.
+            probe = "probe" if config.has_section("probe") else "bltouch"
+            self.position_endstop: float = config.section(probe).getfloat("z_offset")
+        else:
+            self.position_endstop = section.getfloat("position_endstop")
         self.position_min: float = section.getfloat("position_min", 0.0)
         self.position_max: float = section.getfloat("position_max")
         self.homing_speed: float = section.getfloat("homing_speed", 5.0)
         self.homing_retract_dist: float = section.getfloat("homing_retract_dist", 5.0)
+        section.getfloat("homing_retract_speed", self.homing_speed, above=0.0)
+        section.getfloat("second_homing_speed", self.homing_speed / 2.0, above=0.0)
+        middle = (self.position_min + self.position_max) / 2.0
+        section.getboolean("homing_positive_dir", self.position_endstop > middle)
+        section.getlist("gear_ratio", [])
         self.name = "stepper_" + axis
         microsteps = section.getint("microsteps")
         full_steps = section.getint("full_steps_per_rotation", 200)
@@ -69,7 +95,7 @@ class ToolHead:
         self.host = host
         printer = config.section("printer")
         kinematics = printer.get("kinematics")
-        if kinematics != "cartesian":
+        if kinematics not in KINEMATICS:
             raise ConfigError(f"Error loading kinematics '{kinematics}'")
         self.max_velocity: float = printer.getfloat("max_velocity")
         self.max_accel: float = printer.getfloat("max_accel")
@@ -82,29 +108,38 @@ class ToolHead:
         self.axis_maximum = [rail.position_max for rail in self.rails] + [0.0]
         self.limits = [(1.0, -1.0)] * 3
         self.commanded_pos = [0.0, 0.0, 0.0, 0.0]
-        self.extruder: Any = None
+        self.extruder: Any = NoExtruder()
         self.origin = host.monotonic()
         self.queue_end = self.origin
         self.moves: deque[Move] = deque()
+        self.move_listeners: list[Callable[[Move], None]] = []
         host.register_event_handler("klippy:shutdown", self._handle_shutdown)
 
     # Status
     def get_status(self, eventtime: float) -> dict[str, Any]:
         return {
             "homed_axes": self.homed_axes(),
-            "axis_minimum": self.axis_minimum,
-            "axis_maximum": self.axis_maximum,
+            "axis_minimum": Coord(*self.axis_minimum),
+            "axis_maximum": Coord(*self.axis_maximum),
             "print_time": self.queue_end - self.origin,
             "stalls": 0,
-            "estimated_print_time": eventtime - self.origin,
-            "extruder": "extruder",
-            "position": list(self.commanded_pos),
+            "estimated_print_time": self.estimated_print_time(eventtime),
+            "extruder": self.extruder.name,
+            "position": Coord(*self.commanded_pos),
             "max_velocity": self.max_velocity,
             "max_accel": self.max_accel,
             "minimum_cruise_ratio": self.min_cruise_ratio,
             "square_corner_velocity": self.square_corner_velocity,
-            "extra_axes": {"extruder": 3},
+            "extra_axes": {self.extruder.name: 3} if self.extruder.name else {},
         }
+
+    def estimated_print_time(self, eventtime: float) -> float:
+        """The MCU's clock in print time: it advances while motion runs and stands
+        still while the printer is idle (as a batch-mode Klippy reports it)."""
+        return min(eventtime, self.queue_end) - self.origin
+
+    def stepper_names(self) -> list[str]:
+        return [rail.name for rail in self.rails] + ([self.extruder.name] if self.extruder.name else [])
 
     def homed_axes(self) -> str:
         return "".join(axis for axis, (low, high) in zip(AXES, self.limits) if low <= high)
@@ -138,7 +173,10 @@ class ToolHead:
         start_time = max(self.queue_end, now)
         self.queue_end = start_time + distance / velocity / self.host.speed
         self._prune(now)
-        self.moves.append(Move(start_time, self.queue_end, start, end, velocity, extrude_velocity))
+        queued = Move(start_time, self.queue_end, start, end, velocity, extrude_velocity)
+        self.moves.append(queued)
+        for listener in self.move_listeners:
+            listener(queued)
         # Klippy keeps the newest move in its lookahead queue: only what was
         # queued before it counts against the buffer.
         return self._check_pause(now, start_time)
@@ -221,8 +259,8 @@ class ToolHead:
             self.limits[AXES.index(axis)] = (rail.position_min, rail.position_max)
         self.host.send_event("toolhead:set_position")
 
-    def clear_homing_state(self) -> None:
-        self.limits = [(1.0, -1.0)] * 3
+    def clear_homing_state(self, axes: str = AXES) -> None:
+        self.limits = [(1.0, -1.0) if axis in axes else limit for axis, limit in zip(AXES, self.limits)]
 
     def set_velocity_limits(self, velocity: float | None, accel: float | None, corner: float | None, cruise: float | None) -> None:
         if velocity is not None:
@@ -282,33 +320,3 @@ class ToolHeadCommands:
                 return
             accel = min(p, t)
         self.toolhead.set_velocity_limits(None, accel, None, None)
-
-
-STATUS_REFRESH_TIME = 0.25
-
-
-class MotionReport:
-    """The `motion_report` object: live position and velocity, refreshed at most every 250 ms."""
-
-    def __init__(self, toolhead: ToolHead):
-        self.toolhead = toolhead
-        self.next_refresh = 0.0
-        self.status: dict[str, Any] = {
-            "live_position": [0.0, 0.0, 0.0, 0.0],
-            "live_velocity": 0.0,
-            "live_extruder_velocity": 0.0,
-            "steppers": ["extruder", "stepper_x", "stepper_y", "stepper_z"],
-            "trapq": ["extruder", "toolhead"],
-        }
-
-    def get_status(self, eventtime: float) -> dict[str, Any]:
-        if eventtime < self.next_refresh:
-            return self.status
-        self.next_refresh = eventtime + STATUS_REFRESH_TIME
-        position, velocity, extrude_velocity = self.toolhead.live_state(eventtime)
-        status = dict(self.status)
-        status["live_position"] = position
-        status["live_velocity"] = velocity
-        status["live_extruder_velocity"] = extrude_velocity
-        self.status = status
-        return status

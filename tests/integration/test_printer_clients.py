@@ -19,7 +19,7 @@ from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from moontwist.simulator import SimulatedPrinter, SimulatorService
-from moontwist.simulator.config import PRINTER_CFG
+from moontwist.simulator.examples import example_config
 from tests.integration.clients import connect_unix, connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, RunningDaemon, short_temp_dir, start_daemon
 from tests.integration.process import REPO, wait_for
@@ -37,13 +37,17 @@ async def until(poll: Callable[[], Awaitable[Any]], done: Callable[[Any], bool],
 
 
 async def start_with_external_klippy(test: TestCase,
-                                     printer_cfg: str = PRINTER_CFG) -> tuple[RunningDaemon, SimulatorService]:
-    """A simulator served apart from the daemon, and the daemon (no --simulate) pointed at it."""
+                                     printer_cfg: str | None = None) -> tuple[RunningDaemon, SimulatorService]:
+    """A simulator served apart from the daemon (with the example printer.cfg
+    unless given one), and the daemon (no --simulate) pointed at it."""
     folder = short_temp_dir(test)
     (folder / "gcodes").mkdir()
+    config_path = folder / "printer.cfg"
+    if printer_cfg is not None:
+        config_path.write_text(printer_cfg)
     socket_path = str(folder / "klippy.sock")
-    simulator = SimulatorService(SimulatedPrinter(reactor, str(folder / "gcodes"), 20.0, printer_cfg=printer_cfg),
-                                 socket_path)
+    simulator = SimulatorService(SimulatedPrinter(reactor, str(folder / "gcodes"), 20.0,
+                                                  config_path=str(config_path)), socket_path)
     await simulator.startService()
     test.addCleanup(simulator.stopService)
     daemon = await start_daemon(test, BASE_CONFIG + f"klippy_uds_address: {socket_path}\n")
@@ -84,7 +88,7 @@ class MainsailTests(TestCase):
         self.assertEqual(set(subscribed["result"]["status"]), set(objects))
         self.assertIn("homed_axes", subscribed["result"]["status"]["toolhead"])
         endstops = await client.call("printer.query_endstops.status")
-        self.assertEqual(set(endstops["result"]), {"x", "y", "z"})
+        self.assertEqual(set(endstops["result"]), {"stepper_x", "stepper_y", "stepper_z"})
 
         disconnected = client.next_notification("notify_klippy_disconnected")
         ready = client.next_notification("notify_klippy_ready")
@@ -215,7 +219,10 @@ class RequirementTests(TestCase):
     timeout = 60
 
     async def test_missing_objects_are_in_server_info_and_klippy_is_still_ready(self) -> None:
-        printer_cfg = PRINTER_CFG.replace("[pause_resume]\n", "").replace("[display_status]\n", "")
+        # Without [pause_resume], and without the example's macros that rename its commands.
+        example = example_config("/tmp")
+        printer_cfg = example[:example.index("[gcode_macro PAUSE]")] + example[example.index("[gcode_macro START_PRINT]"):]
+        printer_cfg = printer_cfg.replace("[pause_resume]\n", "").replace("[display_status]\n", "")
         daemon, _ = await start_with_external_klippy(self, printer_cfg)
         response = await http_client(self).get(daemon.http_url + "/server/info")
         info = (await response.json())["result"]

@@ -97,13 +97,22 @@ class SimulatorTestCase(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.clock = Clock()
-        self.gcodes = os.path.abspath(self.mktemp())
+        self.folder = os.path.abspath(self.mktemp())
+        self.gcodes = os.path.join(self.folder, "gcodes")
         os.makedirs(self.gcodes)
+        self.config_path = os.path.join(self.folder, "config", "printer.cfg")
+        self.write_config()
         self.printer = SimulatedPrinter(
-            self.clock, self.gcodes, speed=self.speed, initial_state=self.initial_state, monotonic_origin=ORIGIN
+            self.clock, self.gcodes, speed=self.speed, initial_state=self.initial_state,
+            config_path=self.config_path, log_path=os.path.join(self.folder, "logs", "klippy.log"),
+            monotonic_origin=ORIGIN,
         )
         self.printer.start()
         self.client = self.connect()
+        self.addCleanup(self.printer.stop)
+
+    def write_config(self) -> None:
+        """The printer.cfg of this test case: the simulator's example unless overridden."""
 
     def connect(self, subscribe_output: bool = True) -> FakeClient:
         client = FakeClient(self.printer)

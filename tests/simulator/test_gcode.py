@@ -70,7 +70,8 @@ class CommandTests(SimulatorTestCase):
         self.script_ok("HELP")
         help_lines = self.client.output()[0].split("\n")
         self.assertEqual(help_lines[0], "// Available extended commands:")
-        self.assertIn("// PAUSE     : Pauses the current print", help_lines)
+        self.assertIn("// PAUSE     : Pause the print and lift the nozzle off it", help_lines)
+        self.assertIn("// PAUSE_BASE: Renamed builtin of 'PAUSE'", help_lines)
 
     def test_m73_progress_overrides_sdcard_progress_for_a_while(self) -> None:
         self.script_ok("M73 P42")

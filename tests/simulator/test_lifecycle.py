@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from twisted.internet.defer import Deferred
+
 from moontwist.simulator.host import MESSAGE_MCU_CONNECT_ERROR, MESSAGE_SHUTDOWN, MESSAGE_STARTUP
 from moontwist.simulator.printer import RESTART_DOWNTIME
 
@@ -25,9 +27,9 @@ class ShutdownAndFirmwareRestartTests(SimulatorTestCase):
         self.assertEqual(self.client.output(), ["// Klipper state: Disconnect"])
         self.assertTrue(self.client.closed)
         self.assertTrue(subscriber.closed)
+        self.assertEqual(self.printer.state, "disconnected")
         self.clock.advance(RESTART_DOWNTIME)
-        self.assertEqual(self.printer.state, "startup")
-        self.clock.advance(self.printer.startup_delay)
+        self.assertEqual(self.printer.state, "ready")
         fresh = self.connect()
         self.assertEqual(fresh.result(fresh.request("info"))["state"], "ready")
 
@@ -71,7 +73,7 @@ class RestartTests(SimulatorTestCase):
         self.advance(20.0)
         hot = self.query({"extruder": ["temperature"]})["extruder"]["temperature"]
         self.run_script("RESTART")
-        self.advance(0.5 + RESTART_DOWNTIME + self.printer.startup_delay)
+        self.advance(0.5 + RESTART_DOWNTIME)
         client = self.connect()
         status = self.query({"extruder": ["temperature", "target"], "gcode_move": ["absolute_coordinates"]}, client)
         self.assertEqual(status["extruder"]["target"], 0.0)
@@ -83,7 +85,7 @@ class RestartTests(SimulatorTestCase):
                                                response_template={"method": "paneldue_beep"}))
         self.subscribe({"webhooks": None})
         self.run_script("RESTART")
-        self.advance(0.5 + RESTART_DOWNTIME + self.printer.startup_delay)
+        self.advance(0.5 + RESTART_DOWNTIME)
         host = self.printer.host
         self.assertEqual(host.webhooks.remote_methods, {})
         self.assertEqual(host.status.subscriptions, {})
@@ -130,6 +132,25 @@ class ErrorStateTests(SimulatorTestCase):
 
     def test_a_firmware_restart_request_recovers_from_the_error_state(self) -> None:
         self.assertEqual(self.client.result(self.client.request("gcode/firmware_restart")), {})
-        self.advance(0.25 + RESTART_DOWNTIME + self.printer.startup_delay)
+        self.advance(0.25 + RESTART_DOWNTIME)
         client = FakeClient(self.printer)
         self.assertEqual(client.result(client.request("info"))["state"], "ready")
+
+
+class StopDuringRestartTests(SimulatorTestCase):
+    def test_stopping_while_the_socket_closes_for_a_restart_does_not_come_back(self) -> None:
+        closing: Deferred[None] = Deferred()
+
+        class ClosingPort:
+            def stopListening(self) -> Deferred[None]:
+                return closing
+
+        self.printer.port = ClosingPort()  # type: ignore[assignment]
+        self.run_script("FIRMWARE_RESTART")
+        self.advance(1.0)
+        self.assertEqual(self.printer.state, "disconnected")
+        self.printer.stop()
+        closing.callback(None)
+        self.advance(RESTART_DOWNTIME + 1.0)
+        self.assertIsNone(self.printer.host)
+        self.assertEqual(self.clock.getDelayedCalls(), [])

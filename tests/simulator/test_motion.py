@@ -31,12 +31,13 @@ class HomingTests(SimulatorTestCase):
     def test_endstops_are_queried_under_the_gcode_mutex(self) -> None:
         self.home()
         result = self.client.result(self.client.request("query_endstops/status"))
-        self.assertEqual(result, {"x": "TRIGGERED", "y": "TRIGGERED", "z": "TRIGGERED"})
+        self.assertEqual(result, {"stepper_x": "TRIGGERED", "stepper_y": "TRIGGERED", "stepper_z": "TRIGGERED"})
         self.script_ok("G1 X10 F6000")
         self.advance(1.0)
         self.script_ok("QUERY_ENDSTOPS")
-        self.assertEqual(self.client.output(), ["x:open y:TRIGGERED z:TRIGGERED"])
-        self.assertEqual(self.query({"query_endstops": None})["query_endstops"], {"last_query": {"x": 0, "y": 1, "z": 1}})
+        self.assertEqual(self.client.output(), ["stepper_x:open stepper_y:TRIGGERED stepper_z:TRIGGERED"])
+        self.assertEqual(self.query({"query_endstops": None})["query_endstops"],
+                         {"last_query": {"stepper_x": 0, "stepper_y": 1, "stepper_z": 1}})
 
 
 class MoveTests(SimulatorTestCase):
@@ -144,3 +145,37 @@ class SpeedFactorTests(SimulatorTestCase):
         request_id = self.run_script("M400")
         self.advance(0.5)
         self.assertEqual(self.client.result(request_id), {})
+
+    def test_speed_also_scales_homing_dwells_and_heating(self) -> None:
+        # At speed 1, G28 takes ~14 s, G4 P5000 5 s and heating to 200 °C about a minute.
+        request_id = self.run_script("G28\nG4 P5000\nM109 S200")
+        self.advance(1.0)
+        self.assertIsNone(self.client.reply(request_id))
+        self.advance(9.0)
+        self.assertEqual(self.client.result(request_id), {})
+
+
+class MotionDumpTests(SimulatorTestCase):
+    def test_dump_trapq_sends_the_queued_moves_every_half_second(self) -> None:
+        self.home()
+        header = self.client.result(self.client.request(
+            "motion_report/dump_trapq", name="toolhead", response_template={"method": "trapq"}))
+        self.assertEqual(header, {"header": ["time", "duration", "start_velocity", "acceleration",
+                                             "start_position", "direction"]})
+        self.script_ok("G1 X30 F6000\nG1 Y40 F6000")
+        self.advance(0.5)
+        batches = self.client.pushes("trapq")
+        self.assertEqual(len(batches), 1)
+        moves = batches[0]["data"]
+        self.assertEqual([move[4:] for move in moves], [[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+                                                         [[30.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+        self.assertEqual([move[2] for move in moves], [100.0, 100.0])
+        self.assertAlmostEqual(moves[0][1], 0.3)
+        self.advance(1.0)
+        self.assertEqual(self.client.pushes("trapq"), [])
+
+    def test_dump_endpoints_check_the_name(self) -> None:
+        self.assertEqual(self.client.error(self.client.request("motion_report/dump_trapq", name="nope")),
+                         "The value 'nope' is not valid for name")
+        self.assertEqual(self.client.result(self.client.request("motion_report/dump_stepper", name="stepper_x")),
+                         {"header": ["interval", "count", "add"]})

@@ -148,3 +148,57 @@ class PrintJobTests(SimulatorTestCase):
     def test_print_stats_info_tracks_layers(self) -> None:
         self.script_ok("SET_PRINT_STATS_INFO TOTAL_LAYER=10\nSET_PRINT_STATS_INFO CURRENT_LAYER=12")
         self.assertEqual(self.job()["print_stats"]["info"], {"total_layer": 10, "current_layer": 10})
+
+
+class PrintLifecycleTests(SimulatorTestCase):
+    speed = 100.0
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.write_gcode("part.gcode", PRINT * 50)  # 400 s of printing, 4 s at this speed
+        request_id = self.run_script("G28\nM109 S210")
+        self.advance(5.0)
+        self.client.result(request_id)
+        self.subscribe({"print_stats": ["state"]})
+        self.client.messages()
+
+    def call(self, method: str) -> None:
+        request_id = self.client.request(method)
+        self.advance(1.0)  # the reader lets go of the G-code mutex once the motion queue has room
+        self.assertEqual(self.client.result(request_id), {})
+
+    def states(self) -> list[str]:
+        return [push["status"]["print_stats"]["state"] for push in self.client.pushes("st")
+                if "print_stats" in push["status"]]
+
+    def test_states_through_pause_resume_cancel_and_a_new_start(self) -> None:
+        self.script_ok("SDCARD_PRINT_FILE FILENAME=part.gcode")
+        self.advance(0.25)
+        self.call("pause_resume/pause")
+        self.advance(0.5)
+        self.call("pause_resume/resume")
+        self.advance(0.5)
+        self.call("pause_resume/cancel")
+        reheat = self.run_script("M109 S210")  # the example's CANCEL_PRINT turns the heaters off
+        self.advance(2.0)
+        self.client.result(reheat)
+        self.script_ok("SDCARD_PRINT_FILE FILENAME=part.gcode")
+        self.advance(6.0)
+        self.assertEqual(self.states(), ["printing", "paused", "printing", "cancelled", "printing", "complete"])
+
+    def test_cancelling_a_paused_print_without_a_macro(self) -> None:
+        self.script_ok("SDCARD_PRINT_FILE FILENAME=part.gcode")
+        self.advance(0.25)
+        self.call("pause_resume/pause")
+        self.call("pause_resume/cancel")
+        self.assertEqual(self.states(), ["printing", "paused", "cancelled"])
+        self.assertEqual(self.query({"pause_resume": None})["pause_resume"], {"is_paused": False})
+
+    def test_a_twenty_thousand_move_file_finishes(self) -> None:
+        moves = "".join(f"G1 X{10 + i % 100} Y{10 + (i // 100) % 100} F12000\n" for i in range(20000))
+        self.write_gcode("big.gcode", moves)
+        self.script_ok("SDCARD_PRINT_FILE FILENAME=big.gcode")
+        self.advance(60.0, step=1.0)
+        self.assertEqual(self.states(), ["printing", "complete"])
+        self.assertEqual(self.query({"virtual_sdcard": ["file_position"]})["virtual_sdcard"]["file_position"],
+                         len(moves))
