@@ -107,7 +107,6 @@ class MoonrakerConfigTests(TestCase):
 # What a section needs to load in the coverage test, by table title (a table with
 # a ``variant`` is written with ``type: <variant>``, after its common table's needs).
 REQUIRED = {
-    "[mqtt]": "port: 9\n",
     "[spoolman]": "server: http://127.0.0.1:9\n",
     "[announcements]": "enable_moonlight: False\n",
     "[webcam NAME]": "stream_url: /webcam/?action=stream\n",
@@ -125,8 +124,8 @@ REQUIRED = {
     "[power NAME] with `type: uhubctl`": "location: 1-1\n",
     "[wled NAME] with `type: serial`": "serial: /dev/null\n",
 }
-# Every type reached over the network needs an address; a closed port is enough.
-ADDRESS = "address: 127.0.0.1:9\n"
+# Every section naming a host needs one; a closed port is enough.
+ADDRESS = "address: 127.0.0.1\nport: 9\n"
 
 
 def coverage_sections() -> dict[str, tuple[str, set[str]]]:
