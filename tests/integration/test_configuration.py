@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 
 from twisted.trial.unittest import TestCase
@@ -167,3 +168,18 @@ class DeclarationCoverageTests(TestCase):
             self.assertEqual(set(parsed[name]), declared,
                              f"[{name}]: read options and declared options differ; declare what "
                              f"the component reads in its SectionOptions table, then run scripts/config-docs")
+
+    async def test_named_sections_show_moonrakers_defaults(self) -> None:
+        fake_gpiod.install(self, {"/dev/gpiochip0": SimulatedChip()})
+        daemon = await start_daemon(self, BASE_CONFIG + "".join(text for text, _ in coverage_sections().values()))
+        parsed = (await get_result(self, daemon.http_url + "/server/config"))["config"]
+        self.assertEqual((parsed["mqtt"]["instance_name"], parsed["mqtt"]["api_qos"]), (socket.gethostname(), 0))
+        self.assertEqual(parsed["webcam coverage"]["service"], "mjpegstreamer")
+        self.assertEqual(parsed["notifier coverage"]["events"], ["*"])
+        self.assertEqual((parsed["power tasmota"]["user"], parsed["power tasmota"]["output_id"]), ("admin", 1))
+        self.assertEqual(parsed["power loxonev1"]["password"], "admin")
+        self.assertEqual(parsed["power smartthings"]["protocol"], "https")
+        self.assertEqual(parsed["power homeassistant"]["domain"], "switch")
+        self.assertEqual(parsed["power tplink_smartplug"]["timer"], "")
+        self.assertEqual((parsed["wled http"]["type"], parsed["wled serial"]["baud"]), ("http", 115200))
+        self.assertIsNone(parsed["power gpio"]["initial_state"])
