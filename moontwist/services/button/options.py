@@ -9,7 +9,7 @@ BUTTON = SectionOptions(
     "button",
     "A GPIO input whose presses and releases run templates (at least one of `on_press`, `on_release`).",
     (
-        Option("type", "str", "gpio", "Kind of button; only `gpio` exists.", ignored=True),
+        Option("type", "str", "gpio", "Kind of button; `gpio` is the only one (in Moonraker too)."),
         Option("pin", "str", MISSING, "The input line: `[^|~][!]gpiochipN/gpioM` (`^` pull-up, `~` pull-down, "
                "`!` inverted)."),
         Option("minimum_event_time", "float", 0.0,
