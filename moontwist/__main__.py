@@ -125,10 +125,14 @@ def _check_config(options: Options, out: TextIO) -> int:
     served = [name for name in config.sections() if name in ctx.config.server_config()["config"]]
     print(f"  keeps: {', '.join(f'[{name}]' for name in served) or 'no sections'}", file=out)
     for table in TABLES:
-        for option in table.options:
-            if option.ignored and config.has_section(table.section) and config.section(table.section).has_option(
-                    option.name):
-                print(f"  ignores: [{table.section}] {option.name} (accepted, no effect in moontwist)", file=out)
+        names = config.sections_with_prefix(f"{table.section} ") if table.named else [table.section]
+        for name in filter(config.has_section, names):
+            section = config.section(name)
+            if table.variant and section.get_str("type", "") != table.variant:
+                continue
+            for option in table.options:
+                if option.ignored and section.has_option(option.name):
+                    print(f"  ignores: [{name}] {option.name} (accepted, no effect in moontwist)", file=out)
     for warning in ctx.warnings:
         print(f"  loses: {warning}", file=out)
     return 0

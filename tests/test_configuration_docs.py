@@ -28,7 +28,7 @@ class ConfigurationDocsTests(SynchronousTestCase):
                 self.assertNotIn("\n", option.help, f"[{table.section}] {option.name}")
 
     def test_each_section_is_declared_once(self) -> None:
-        sections = [table.section for table in TABLES]
+        sections = [table.title for table in TABLES]
         self.assertEqual(len(sections), len(set(sections)))
 
 

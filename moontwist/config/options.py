@@ -16,15 +16,17 @@ A new component (``services/spoolman/options.py``)::
 then ``options = SPOOLMAN.read(ctx.config.section("spoolman"))`` in the
 service, ``SPOOLMAN`` in ``services/catalog.py``, and ``scripts/config-docs``.
 ``named=True`` declares ``[webcam NAME]``-style sections (read each with the
-same table).
+same table); ``variant`` declares the options of one ``type`` of such a section
+(``[power NAME]`` with ``type: tasmota``), read after the common table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import Any, Callable
 
-from moontwist.config.section import Section
+from moontwist.config.section import MISSING, Section
 
 MOONRAKER = "moonraker"
 OURS = "moontwist"
@@ -51,6 +53,8 @@ class Option:
     maxval: float | None = None
     above: float | None = None
     below: float | None = None
+    separator: str | None = "\n"
+    empty_fields: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,9 +62,10 @@ class Option:
         if self.origin not in (MOONRAKER, OURS):
             raise ValueError(f"option '{self.name}': origin must be '{MOONRAKER}' or '{OURS}'")
 
-    def read(self, section: Section) -> Any:
-        """The option's value from ``section`` (its default when absent)."""
-        return KINDS[self.kind](section, self)
+    def read(self, section: Section, default: Any = MISSING) -> Any:
+        """The option's value from ``section`` (its default, or ``default`` when given, when absent)."""
+        option = self if default is MISSING else replace(self, default=default)
+        return KINDS[self.kind](section, option)
 
 
 def _bounds(option: Option) -> dict[str, Any]:
@@ -72,8 +77,8 @@ KINDS: dict[str, Callable[[Section, Option], Any]] = {
     "int": lambda s, o: s.get_int(o.name, o.default, **_bounds(o), deprecate=o.deprecated),
     "float": lambda s, o: s.get_float(o.name, o.default, **_bounds(o), deprecate=o.deprecated),
     "bool": lambda s, o: s.get_bool(o.name, o.default, deprecate=o.deprecated),
-    "list": lambda s, o: s.get_list(o.name, o.default, deprecate=o.deprecated),
-    "dict": lambda s, o: s.get_dict(o.name, o.default, deprecate=o.deprecated),
+    "list": lambda s, o: s.get_list(o.name, o.default, o.separator, deprecate=o.deprecated),
+    "dict": lambda s, o: s.get_dict(o.name, o.default, allow_empty_fields=o.empty_fields, deprecate=o.deprecated),
     "template": lambda s, o: s.get_template(o.name, o.default, deprecate=o.deprecated),
     "path": lambda s, o: s.get_path(o.name, o.default, deprecate=o.deprecated),
     "choice": lambda s, o: s.get_choice(
@@ -90,6 +95,7 @@ class SectionOptions:
     help: str
     options: tuple[Option, ...] = ()
     named: bool = False
+    variant: str = ""
 
     def __post_init__(self) -> None:
         names = [option.name for option in self.options]
@@ -99,8 +105,13 @@ class SectionOptions:
 
     @property
     def title(self) -> str:
-        return f"[{self.section} NAME]" if self.named else f"[{self.section}]"
+        title = f"[{self.section} NAME]" if self.named else f"[{self.section}]"
+        return f"{title} with `type: {self.variant}`" if self.variant else title
 
-    def read(self, section: Section) -> dict[str, Any]:
-        """Every declared option of ``section``, by name, in declaration order."""
-        return {option.name: option.read(section) for option in self.options}
+    def read(self, section: Section, defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Every declared option of ``section``, by name, in declaration order.
+
+        ``defaults`` replaces declared defaults known only at run time (the host name).
+        """
+        defaults = defaults or {}
+        return {option.name: option.read(section, defaults.get(option.name, MISSING)) for option in self.options}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 
 from twisted.trial.unittest import TestCase
@@ -11,6 +12,8 @@ from twisted.trial.unittest import TestCase
 from moontwist.services.catalog import TABLES
 from tests.integration.clients import http_client
 from tests.integration.daemon import BASE_CONFIG, start_daemon
+from tests.services.power import fake_gpiod
+from tests.services.power.fake_gpiod import SimulatedChip
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MOONRAKER_CONFIG = json.loads((FIXTURES / "moonraker-0.11.0" / "server_config.json").read_text())["result"]
@@ -102,16 +105,81 @@ class MoonrakerConfigTests(TestCase):
         self.assertIn("update_manager crowsnest", result["files"][0]["sections"])
 
 
+# What a section needs to load in the coverage test, by table title (a table with
+# a ``variant`` is written with ``type: <variant>``, after its common table's needs).
+REQUIRED = {
+    "[spoolman]": "server: http://127.0.0.1:9\n",
+    "[announcements]": "enable_moonlight: False\n",
+    "[webcam NAME]": "stream_url: /webcam/?action=stream\n",
+    "[notifier NAME]": "url: json://127.0.0.1:9/\nevents: *\n",
+    "[button NAME]": "pin: gpio1\non_press: {% do log_debug('pressed') %}\n",
+    "[power NAME] with `type: gpio`": "pin: gpio2\n",
+    "[power NAME] with `type: rf`": "pin: gpio3\non_code: 1\noff_code: 0\n",
+    "[power NAME] with `type: klipper_device`": "object_name: output_pin fan\n",
+    "[power NAME] with `type: homeseer`": "device: 1\n",
+    "[power NAME] with `type: homeassistant`": "device: switch.printer\ntoken: t\n",
+    "[power NAME] with `type: smartthings`": "token: t\n",
+    "[power NAME] with `type: hue`": "device_id: 1\n",
+    "[power NAME] with `type: http`": ("on_url: http://127.0.0.1:9/on\noff_url: http://127.0.0.1:9/off\n"
+                                      "status_url: http://127.0.0.1:9/state\nresponse_template: off\n"),
+    "[power NAME] with `type: uhubctl`": "location: 1-1\n",
+    "[wled NAME] with `type: serial`": "serial: /dev/null\n",
+}
+# Every section naming a host needs one; a closed port is enough.
+ADDRESS = "address: 127.0.0.1\nport: 9\n"
+
+
+def coverage_sections() -> dict[str, tuple[str, set[str]]]:
+    """Section name -> (its text, the options it must show): every table, each type of a named one."""
+    common = {table.section: table for table in TABLES if not table.variant}
+    sections: dict[str, tuple[str, set[str]]] = {}
+    for table in TABLES:
+        if table.section in ("server", "authorization"):
+            continue
+        has_variants = any(other.section == table.section and other.variant for other in TABLES)
+        if has_variants and not table.variant:
+            continue  # shown with each of its types
+        declared = {option.name for option in table.options}
+        body = (ADDRESS if "address" in declared else "") + REQUIRED.get(table.title, "")
+        name = table.section
+        if table.named:
+            name = f"{table.section} {table.variant or 'coverage'}"
+        if table.variant:
+            declared |= {option.name for option in common[table.section].options}
+            body = f"type: {table.variant}\n" + REQUIRED.get(common[table.section].title, "") + body
+        sections[name] = (f"\n[{name}]\n{body}", declared)
+    return sections
+
+
 class DeclarationCoverageTests(TestCase):
     timeout = 30
 
     async def test_every_option_read_is_declared_and_every_declared_option_is_read(self) -> None:
-        sections = "".join(f"\n[{table.section}]\n" for table in TABLES
-                           if table.section not in ("server", "authorization"))
-        daemon = await start_daemon(self, BASE_CONFIG + sections)
+        fake_gpiod.install(self, {"/dev/gpiochip0": SimulatedChip()})
+        sections = coverage_sections()
+        daemon = await start_daemon(self, BASE_CONFIG + "".join(text for text, _ in sections.values()))
         parsed = (await get_result(self, daemon.http_url + "/server/config"))["config"]
+        warnings = (await get_result(self, daemon.http_url + "/server/info?raw=true"))["warnings"]
+        self.assertEqual([warning for warning in warnings if "Unparsed" in warning], [])
         for table in TABLES:
-            declared = {option.name for option in table.options}
-            self.assertEqual(set(parsed[table.section]), declared,
-                             f"[{table.section}]: read options and declared options differ; declare what "
+            if table.section in ("server", "authorization"):
+                self.assertEqual(set(parsed[table.section]), {option.name for option in table.options})
+        for name, (_, declared) in sections.items():
+            self.assertEqual(set(parsed[name]), declared,
+                             f"[{name}]: read options and declared options differ; declare what "
                              f"the component reads in its SectionOptions table, then run scripts/config-docs")
+
+    async def test_named_sections_show_moonrakers_defaults(self) -> None:
+        fake_gpiod.install(self, {"/dev/gpiochip0": SimulatedChip()})
+        daemon = await start_daemon(self, BASE_CONFIG + "".join(text for text, _ in coverage_sections().values()))
+        parsed = (await get_result(self, daemon.http_url + "/server/config"))["config"]
+        self.assertEqual((parsed["mqtt"]["instance_name"], parsed["mqtt"]["api_qos"]), (socket.gethostname(), 0))
+        self.assertEqual(parsed["webcam coverage"]["service"], "mjpegstreamer")
+        self.assertEqual(parsed["notifier coverage"]["events"], ["*"])
+        self.assertEqual((parsed["power tasmota"]["user"], parsed["power tasmota"]["output_id"]), ("admin", 1))
+        self.assertEqual(parsed["power loxonev1"]["password"], "admin")
+        self.assertEqual(parsed["power smartthings"]["protocol"], "https")
+        self.assertEqual(parsed["power homeassistant"]["domain"], "switch")
+        self.assertEqual(parsed["power tplink_smartplug"]["timer"], "")
+        self.assertEqual((parsed["wled http"]["type"], parsed["wled serial"]["baud"]), ("http", 115200))
+        self.assertIsNone(parsed["power gpio"]["initial_state"])

@@ -22,6 +22,7 @@ from moontwist.errors import ApiError
 from moontwist.services.announcements.endpoints import AnnouncementsEndpoints
 from moontwist.services.announcements.entries import Entries
 from moontwist.services.announcements.feed import FeedError, parse_feed
+from moontwist.services.announcements.options import ANNOUNCEMENTS
 from moontwist.services.announcements.source import FeedSource
 
 if TYPE_CHECKING:
@@ -44,13 +45,10 @@ class AnnouncementsService(Service):
                  first_update_delay: float = FIRST_UPDATE_DELAY) -> None:
         self.ctx = ctx
         self.first_update_delay = first_update_delay
-        section = ctx.config.section("announcements")
-        # Fetch the feeds from Moonraker's feed site; off, only dev_mode feeds are read.
-        moonlight = section.get_bool("enable_moonlight", True)
-        # Read each feed from <data>/development/announcements/<name>.xml instead of fetching it.
-        dev_mode = section.get_bool("dev_mode", False)
-        # Feeds to follow besides moonraker and klipper (one per line or comma separated).
-        subscriptions = section.get_list("subscriptions", [])
+        options = ANNOUNCEMENTS.read(ctx.config.section("announcements"))
+        moonlight = options["enable_moonlight"]
+        dev_mode = options["dev_mode"]
+        subscriptions = options["subscriptions"]
         if not moonlight:
             log.info("Moonlight disabled, remote announcement feeds unavailable")
         self.base_url = feed_url if moonlight else None

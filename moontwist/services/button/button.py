@@ -20,6 +20,7 @@ from moontwist.errors import ApiError
 from moontwist.gpio import GpioInput, GpioUnavailable, PinError, parse_pin
 from moontwist.jinja import AsyncTemplate, TemplateSyntaxError, environment
 from moontwist.services.button.debounce import Debouncer
+from moontwist.services.button.options import BUTTON
 
 if TYPE_CHECKING:
     from moontwist.config import Section
@@ -32,17 +33,13 @@ class GpioButton:
     def __init__(self, name: str, section: "Section", ctx: "ServerContext") -> None:
         self.name = name
         self.ctx = ctx
-        # Reserved by Moonraker for other kinds of buttons; only gpio exists.
-        section.get_str("type", "gpio")
-        # Events shorter than this many seconds since the last are ignored.
-        self.min_event_time: float = section.get_float("minimum_event_time", 0.0, minval=0.0)
-        # Seconds a level must hold before it counts.
-        debounce_period: float = section.get_float("debounce_period", 0.05, minval=0.01)
+        options = BUTTON.read(section)
+        self.min_event_time: float = options["minimum_event_time"]
+        debounce_period: float = options["debounce_period"]
         env = environment(ctx.config.secrets, is_async=True)
-        # Templates run when the button is pressed and released.
         self.templates: dict[bool, AsyncTemplate] = {}
         for pressed, option in ((True, "on_press"), (False, "on_release")):
-            source = section.get_str(option, None)
+            source = options[option]
             if source is None:
                 continue
             try:
@@ -52,9 +49,8 @@ class GpioButton:
         if not self.templates:
             raise ConfigError(f"[{section.name}]: No template option configured")
         self.debouncer = Debouncer(ctx.reactor, debounce_period, self._changed, self._disabled)
-        # The input: [^|~][!]gpiochipN/gpioM.
         try:
-            self.input = GpioInput(parse_pin(section.get_str("pin"), allow_bias=True), ctx.reactor,
+            self.input = GpioInput(parse_pin(options["pin"], allow_bias=True), ctx.reactor,
                                    self.debouncer.edge)
         except PinError as error:
             raise ConfigError(f"Section [{section.name}], Option pin: {error}") from None

@@ -1,4 +1,4 @@
-"""Every ``[mqtt]`` option, read in one place (Moonraker's first, then ours)."""
+"""The ``[mqtt]`` options (declared in ``options.py``), checked and gathered in one value."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from moontwist.config import ConfigError, Section
 from moontwist.protocols.mqtt import MQTT_5, MQTT_31, MQTT_311
+from moontwist.services.mqtt.options import DEFAULT_QOS, MQTT
 
 PROTOCOLS = {"v3.1": MQTT_31, "v3.1.1": MQTT_311, "v5": MQTT_5}
 
@@ -42,33 +43,19 @@ class MQTTSettings:
 
 def read_settings(section: Section) -> MQTTSettings:
     """Read ``[mqtt]``; a bad value is a ``ConfigError`` naming the option."""
-    # Moonraker's options.
-    address = section.get_str("address")  # broker host name or address
-    port = section.get_int("port", 1883, minval=1, maxval=65535)  # broker port
-    enable_tls = section.get_bool("enable_tls", False)  # TLS to the broker (hostname checked)
-    username = section.get_template("username", None)  # user name sent in CONNECT
-    password_file = section.get_str("password_file", None, deprecate=True)  # file holding the password
-    password = section.get_template("password", None)  # password sent in CONNECT (wins over password_file)
-    protocol = section.get_str("mqtt_protocol", "v3.1.1")  # v3.1, v3.1.1 or v5
-    client_id = section.get_str("client_id", "")  # empty: one derived from the instance id
-    instance_name = section.get_str("instance_name", socket.gethostname())  # topic prefix, unique per printer
-    default_qos = section.get_int("default_qos", 0, minval=0, maxval=2)  # QoS of what we publish
-    api_qos = section.get_int("api_qos", default_qos, minval=0, maxval=2)  # QoS of the API topics
-    enable_api = section.get_bool("enable_moonraker_api", True)  # serve JSON-RPC on .../api/request
-    status_lines = section.get_dict("status_objects", {}, allow_empty_fields=True)  # object[=field,...]
-    status_interval = section.get_float("status_interval", 0.0, above=0.25)  # seconds between status publishes (0: as they come)
-    split_status = section.get_bool("publish_split_status", False)  # one retained topic per field
-    # Ours.
-    keepalive = section.get_int("keepalive", 60, minval=0, maxval=65535)  # seconds between PINGREQs
-    clean_session = section.get_bool("clean_session", False)  # start a fresh broker session on each connect
-    session_expiry = section.get_int("session_expiry", 3600, minval=0)  # MQTT 5: seconds the broker keeps it
-    tls_ca_file = section.get_path("tls_ca_file", None)  # CA bundle for the broker (default: the system's)
-    tls_client_cert = section.get_path("tls_client_cert", None)  # PEM client certificate
-    tls_client_key = section.get_path("tls_client_key", None)  # its key (default: in the certificate file)
-    max_queued = section.get_int("max_queued_messages", 1000, minval=1)  # QoS 1/2 held while disconnected
-    notifications = section.get_bool("publish_notifications", True)  # notify_* on .../moonraker/notify/<name>
-    ha_discovery = section.get_bool("enable_ha_discovery", False)  # Home Assistant MQTT discovery
-    ha_prefix = section.get_str("ha_discovery_prefix", "homeassistant")  # Home Assistant's discovery prefix
+    default_qos = DEFAULT_QOS.read(section)
+    options = MQTT.read(section, defaults={"instance_name": socket.gethostname(), "api_qos": default_qos})
+    address, port, enable_tls = options["address"], options["port"], options["enable_tls"]
+    username, password, password_file = options["username"], options["password"], options["password_file"]
+    protocol, client_id, instance_name = options["mqtt_protocol"], options["client_id"], options["instance_name"]
+    api_qos, enable_api = options["api_qos"], options["enable_moonraker_api"]
+    status_lines, status_interval = options["status_objects"], options["status_interval"]
+    split_status, keepalive = options["publish_split_status"], options["keepalive"]
+    clean_session, session_expiry = options["clean_session"], options["session_expiry"]
+    tls_ca_file, tls_client_cert = options["tls_ca_file"], options["tls_client_cert"]
+    tls_client_key, max_queued = options["tls_client_key"], options["max_queued_messages"]
+    notifications, ha_discovery = options["publish_notifications"], options["enable_ha_discovery"]
+    ha_prefix = options["ha_discovery_prefix"]
 
     version = PROTOCOLS.get(protocol)
     if version is None:

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 from moontwist.config import ConfigError
 from moontwist.errors import ApiError
 from moontwist.jinja import Template, TemplateSyntaxError, environment
+from moontwist.services.notifier.options import NOTIFIER
 
 if TYPE_CHECKING:
     from moontwist.config import Section
@@ -29,9 +30,10 @@ class NotifierInstance:
         self.name = name
         self.service = service
         env = environment(service.ctx.config.secrets)
+        options = NOTIFIER.read(section)
 
-        def template(option: str, required: bool = False) -> Template | None:
-            source = section.get_str(option) if required else section.get_str(option, None)
+        def template(option: str) -> Template | None:
+            source = options[option]
             if source is None:
                 return None
             try:
@@ -39,28 +41,25 @@ class NotifierInstance:
             except TemplateSyntaxError as error:
                 raise ConfigError(f"Section [{section.name}], Option {option}: {error}") from None
 
-        # The Apprise URL (template), e.g. tgram://{secrets.telegram.token}/12345.
-        url_template = template("url", required=True)
+        url_template = template("url")
         assert url_template is not None
         self.url = url_template.render()
         if _URL.match(self.url) is None:
             raise ConfigError(f"Invalid url for: {section.name}")
-        # Files or http(s) URLs to attach, one a line (template).
         self.attach = template("attach")
-        # Title and body (templates; the body defaults to the event's name).
         self.title = template("title")
         self.body = template("body")
-        # text, html or markdown.
-        body_format = section.get_str("body_format", "text").upper()
+        body_format = options["body_format"].upper()
         if not hasattr(apprise.NotifyFormat, body_format):
             raise ConfigError(f"Invalid body_format for {section.name}")
         self.body_format = getattr(apprise.NotifyFormat, body_format)
-        # Job events that notify: started, complete, error, cancelled, paused, resumed, or *.
-        self.events: list[str] = list(section.get_list("events", separator=","))
+        self.events: list[str] = list(options["events"])
         self.apprise = apprise.Apprise()
         if not self.apprise.add(self.url):
             raise ConfigError(f"Invalid url for: {section.name}")
-        self._sources = {option: section.get_str(option, None) for option in ("url", "title", "body", "body_format")}
+        # body_format as written: none when absent, as Moonraker lists it.
+        self._sources = {option: options[option] if section.has_option(option) else None
+                         for option in ("url", "title", "body", "body_format")}
         self._lock = DeferredLock()
 
     def as_dict(self) -> dict[str, Any]:

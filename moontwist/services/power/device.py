@@ -18,6 +18,7 @@ from twisted.logger import Logger
 
 from moontwist.config import ConfigError
 from moontwist.errors import ApiError
+from moontwist.services.power.options import read_options
 
 if TYPE_CHECKING:
     from moontwist.config import Section
@@ -38,7 +39,9 @@ class PowerDevice:
         self.name = name
         self.power = power
         self.reactor = power.ctx.reactor
-        self.type: str = section.get_str("type")
+        # The device's options (``options.py``): the common ones and its type's.
+        self.options = read_options(section)
+        self.type: str = self.options["type"]
         self.state = "init"
         self.lock = DeferredLock()
         self._read_common_options(section)
@@ -48,39 +51,26 @@ class PowerDevice:
         self._last_update = 0.0
 
     def _read_common_options(self, section: "Section") -> None:
-        # Refuse on, off and toggle while Klipper prints.
-        self.locked_while_printing = section.get_bool("locked_while_printing", False)
-        # Switch off when Klipper shuts down (after off_when_shutdown_delay seconds).
-        self.off_when_shutdown = section.get_bool("off_when_shutdown", False)
-        self.off_when_shutdown_delay = 0.0
-        if self.off_when_shutdown:
-            self.off_when_shutdown_delay = section.get_float("off_when_shutdown_delay", 0.0, minval=0.0)
-        # FIRMWARE_RESTART restart_delay seconds after powering on, unless Klipper is ready by then.
-        self.klipper_restart = section.get_bool("restart_klipper_when_powered", False)
-        self.restart_delay = 1.0
-        if self.klipper_restart:
-            self.restart_delay = section.get_float("restart_delay", 1.0, above=0.000001)
-        # Services started when the device goes on and stopped when it goes off.
-        services: list[str] = list(section.get_list("bound_services", []))
-        if section.has_option("bound_service"):
-            services.append(section.get_str("bound_service"))
+        options = self.options
+        self.locked_while_printing = options["locked_while_printing"]
+        self.off_when_shutdown = options["off_when_shutdown"]
+        self.off_when_shutdown_delay = options["off_when_shutdown_delay"] if self.off_when_shutdown else 0.0
+        self.klipper_restart = options["restart_klipper_when_powered"]
+        self.restart_delay = options["restart_delay"] if self.klipper_restart else 1.0
+        services: list[str] = list(options["bound_services"])
+        if options["bound_service"] is not None:
+            services.append(options["bound_service"])
         self.bound_services: list[str] = []
         for service in services:
             service = service.removesuffix(".service")
             if service not in self.bound_services:
                 self.bound_services.append(service)
-        # Power on when a job is added to the queue.
-        self.on_when_queued = section.get_bool("on_when_job_queued", False)
+        self.on_when_queued = options["on_when_job_queued"]
         if section.has_option("on_when_upload_queued"):
-            self.on_when_queued = section.get_bool("on_when_upload_queued", False, deprecate=True)
-        # State to set once the device is first reached (none: leave it).
-        self.initial_state: bool | None = section.get_bool("initial_state", None)
-        # A change found by a status refresh only notifies (True) or is fully processed.
-        self.restrict_actions = section.get_bool("restrict_action_processing", True)
-        # Seconds between status refreshes (none: only on request).
-        self.poll_interval: float | None = None
-        if self.can_poll:
-            self.poll_interval = section.get_float("poll_interval", None, minval=1.0)
+            self.on_when_queued = options["on_when_upload_queued"]
+        self.initial_state: bool | None = options["initial_state"]
+        self.restrict_actions = options["restrict_action_processing"]
+        self.poll_interval: float | None = options["poll_interval"] if self.can_poll else None
 
     # The device type's part.
 

@@ -97,20 +97,14 @@ class TemplateRequest:
 class GenericHttp(ReachableDevice):
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # URLs to switch on, switch off and ask the state (templates, rendered once).
-        self.urls = {
-            "on": section.get_template("on_url"),
-            "off": section.get_template("off_url"),
-            "status": section.get_template("status_url"),
-        }
-        # Basic auth credentials (templates); used when both are set.
-        user: str = section.get_template("user", "")
-        password: str = section.get_template("password", "")
+        options = self.options
+        self.urls = {"on": options["on_url"], "off": options["off_url"], "status": options["status_url"]}
+        # Basic auth when both are set.
+        user: str = options["user"]
+        password: str = options["password"]
         env = environment(power.ctx.config.secrets, is_async=True)
-        # Jinja2 that drives http_request for each command (optional).
-        request_source = section.get_str("request_template", None)
-        # Jinja2 that reads the answer and renders "on" or "off".
-        response_source = section.get_str("response_template")
+        request_source: str | None = options["request_template"]
+        response_source: str = options["response_template"]
         try:
             self.request_template = AsyncTemplate(env, request_source) if request_source is not None else None
             self.response_template = AsyncTemplate(env, response_source)

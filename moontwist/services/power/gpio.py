@@ -25,11 +25,9 @@ class GpioDevice(PowerDevice):
 
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # Seconds after which a device switched on goes off again.
-        self.timer: float | None = section.get_float("timer", None, above=0.000001)
-        # The line: [!]gpiochipN/gpioM.
+        self.timer: float | None = self.options["timer"]
         try:
-            self.output = GpioOutput(parse_pin(section.get_str("pin")), self._line_starts_on())
+            self.output = GpioOutput(parse_pin(self.options["pin"]), self._line_starts_on())
         except PinError as error:
             raise ConfigError(f"Section [{section.name}], Option pin: {error}") from None
         except GpioUnavailable as error:

@@ -18,12 +18,9 @@ if TYPE_CHECKING:
 
 
 class HomeSeer(HttpDevice):
-    default_user = "admin"
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # The HomeSeer device reference number.
-        self.device: int = section.get_int("device")
+        self.device: int = self.options["device"]
         self.basic_auth = True
 
     async def _request(self, request: str, label: str = "") -> Any:
@@ -41,13 +38,9 @@ class HomeSeer(HttpDevice):
 
 
 class Loxonev1(HttpDevice):
-    default_user = "admin"
-    default_password = "admin"
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # The Miniserver's input/output name.
-        self.output_id: str = section.get_str("output_id", "")
+        self.output_id: str = self.options["output_id"]
         self.basic_auth = True
 
     def _state(self, answer: Any) -> str:
@@ -65,15 +58,10 @@ class Loxonev1(HttpDevice):
 
 
 class SmartThings(HttpDevice):
-    default_port = 443
-    default_protocol = "https"
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # The SmartThings device id.
-        self.device: str = section.get_str("device", "")
-        # A personal access token (template).
-        self.token: str = section.get_template("token")
+        self.device: str = self.options["device"]
+        self.token: str = self.options["token"]
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -91,14 +79,11 @@ class SmartThings(HttpDevice):
 
 
 class Hue(HttpDevice):
-    default_port = 80
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # The light or group id on the bridge; `user` is the bridge's API key.
-        self.device_id: str = section.get_str("device_id")
-        # "light" or "group".
-        self.device_type: str = section.get_str("device_type", "light")
+        # `user` is the bridge's API key.
+        self.device_id: str = self.options["device_id"]
+        self.device_type: str = self.options["device_type"]
         self.state_key, self.on_state = ("action", "all_on") if self.device_type == "group" else ("state", "on")
 
     @property

@@ -59,21 +59,15 @@ class HttpCaller:
 
 
 class HttpDevice(ReachableDevice):
-    default_port = -1
-    default_user = ""
-    default_password = ""
-    default_protocol = "http"
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # User and password (templates, e.g. {secrets.plug.password}).
-        self.user: str = section.get_template("user", self.default_user)
-        self.password: str = section.get_template("password", self.default_password)
-        # Host of the device, [host[:port]][/path]; the :port is our extension.
-        self.address = parse_address(section.name, section.get_str("address"))
-        # Port (when the address gives none) and protocol.
-        self.port: int = section.get_int("port", self.default_port)
-        self.protocol: str = section.get_str("protocol", self.default_protocol)
+        options = self.options
+        self.user: str = options["user"]
+        self.password: str = options["password"]
+        self.address = parse_address(section.name, options["address"])
+        # The address's port wins; -1: the protocol's.
+        self.port: int = options["port"]
+        self.protocol: str = options["protocol"]
         if self.address.port is not None:
             self.port = self.address.port
         elif self.port == -1:
@@ -105,14 +99,11 @@ class HttpDevice(ReachableDevice):
 
 
 class Tasmota(HttpDevice):
-    default_user = "admin"
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # Relay number (Power<N>).
-        self.output_id: int = section.get_int("output_id", 1)
+        self.output_id: int = self.options["output_id"]
         # Seconds of delay before switching off (Tasmota's Backlog Delay).
-        self.timer: str = section.get_str("timer", "")
+        self.timer: str = self.options["timer"]
 
     async def _command(self, command: str) -> Any:
         if command == "info":
@@ -140,14 +131,11 @@ class Tasmota(HttpDevice):
 
 
 class Shelly(HttpDevice):
-    default_user = "admin"
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # Relay number (/relay/<N>).
-        self.output_id: int = section.get_int("output_id", 0)
+        self.output_id: int = self.options["output_id"]
         # Seconds: "off" switches on with this auto-off timer, as Moonraker does.
-        self.timer: str = section.get_str("timer", "")
+        self.timer: str = self.options["timer"]
         self.basic_auth = True
 
     async def _command(self, command: str) -> Any:
@@ -171,18 +159,12 @@ class Shelly(HttpDevice):
 
 
 class HomeAssistant(HttpDevice):
-    default_port = 8123
-
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # The entity id, e.g. switch.printer.
-        self.device: str = section.get_str("device")
-        # A long-lived access token (template).
-        self.token: str = section.get_template("token")
-        # The service domain used to switch (switch, light, ...).
-        self.domain: str = section.get_str("domain", "switch")
-        # Seconds between switching and reading the new state back.
-        self.status_delay: float = section.get_float("status_delay", 1.0)
+        self.device: str = self.options["device"]
+        self.token: str = self.options["token"]
+        self.domain: str = self.options["domain"]
+        self.status_delay: float = self.options["status_delay"]
 
     @property
     def _headers(self) -> dict[str, str]:

@@ -34,10 +34,8 @@ class KlipperDevice(PowerDevice):
                               ("restart_klipper_when_powered", self.klipper_restart)):
             if value:
                 raise unsupported_option(section, option, "klipper_device")
-        # Seconds after which a device switched on goes off again.
-        self.timer: float | None = section.get_float("timer", None, above=0.000001)
-        # The Klipper object: "output_pin NAME" or "gcode_macro NAME".
-        self.object_name = section.get_str("object_name")
+        self.timer: float | None = self.options["timer"]
+        self.object_name: str = self.options["object_name"]
         parts = self.object_name.split()
         if parts[0] == "gcode_macro":
             self.command = parts[-1]

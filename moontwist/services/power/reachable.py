@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 log = Logger()
 
-DEFAULT_TIMEOUT = 5.0
 RETRY_INTERVAL = 5.0
 
 
@@ -47,8 +46,7 @@ class ReachableDevice(PowerDevice):
 
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # Seconds a call to the device may take before it counts as not answering (ours).
-        self.timeout: float = section.get_float("timeout", DEFAULT_TIMEOUT, above=0.0)
+        self.timeout: float = self.options["timeout"]
         self._retry: Deferred[Any] | None = None
 
     async def read_state(self) -> str:

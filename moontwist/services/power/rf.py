@@ -50,9 +50,8 @@ def transmit(output: GpioOutput, code: str, sleep: Callable[[float], Any] = time
 class RFDevice(GpioDevice):
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # Binary codes the socket answers to (zero-padded to 24 bits).
-        self.on_code: str = section.get_str("on_code").zfill(24)
-        self.off_code: str = section.get_str("off_code").zfill(24)
+        self.on_code: str = self.options["on_code"].zfill(24)
+        self.off_code: str = self.options["off_code"].zfill(24)
         self.transmit = transmit
 
     def _line_starts_on(self) -> bool:

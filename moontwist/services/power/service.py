@@ -19,6 +19,7 @@ from moontwist.config import ConfigError
 from moontwist.errors import ApiError
 from moontwist.services.power.device import ACTIONS, STARTED_STATES, PowerDevice
 from moontwist.services.power.endpoints import PowerEndpoints
+from moontwist.services.power.options import TYPE, read_options
 from moontwist.services.power.types import DEVICE_TYPES, MOONRAKER_TYPES
 
 if TYPE_CHECKING:
@@ -39,17 +40,17 @@ class PowerService(Service):
         for section_name in ctx.config.sections_with_prefix(SECTION_PREFIX):
             section = ctx.config.section(section_name)
             name = section_name[len(SECTION_PREFIX):].strip()
-            kind = section.get_str("type")
+            kind = TYPE.read(section)
             make = device_types.get(kind)
             if make is None:
                 if kind not in MOONRAKER_TYPES:
                     raise ConfigError(f"Unsupported Device Type: {kind}")
                 ctx.warnings.append(f"Power device [{section_name}]: moontwist has no '{kind}' power devices yet")
-                for option in section.option_names():
-                    section.get_str(option)
-                continue
             try:
-                self.devices[name] = make(name, section, self)
+                if make is None:
+                    read_options(section)  # declared and accepted, with no effect
+                else:
+                    self.devices[name] = make(name, section, self)
             except ConfigError as error:
                 ctx.warnings.append(f"Failed to load power device [{section_name}]\n{error}")
         ctx.registry.register(PowerEndpoints(self))

@@ -25,10 +25,9 @@ class TPLinkSmartPlug(ReachableDevice):
 
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # Seconds of the countdown rule that switches the plug off.
-        self.timer: str = section.get_str("timer", "")
+        self.timer: str = self.options["timer"]
         # host[:port][/outlet]: the /outlet form is deprecated, the :port is our extension.
-        host_part, _, outlet = section.get_str("address").partition("/")
+        host_part, _, outlet = self.options["address"].partition("/")
         self.address = parse_address(section.name, host_part)
         self.output_id: int | None
         if outlet:
@@ -36,10 +35,9 @@ class TPLinkSmartPlug(ReachableDevice):
                                       " address is deprecated, use the 'output_id' option")
             self.output_id = int(outlet) if outlet.isdigit() else None
         else:
-            # Outlet index of a power strip (none: a single plug).
-            self.output_id = section.get_int("output_id", None)
-        # TCP port (when the address gives none).
-        self.port: int = section.get_int("port", 9999)
+            self.output_id = self.options["output_id"]
+        # The address's port wins.
+        self.port: int = self.options["port"]
         if self.address.port is not None:
             self.port = self.address.port
 

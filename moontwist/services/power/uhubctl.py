@@ -28,10 +28,8 @@ class UHubCtl(ReachableDevice):
 
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        # The hub's location as uhubctl names it (e.g. 1-1).
-        self.location: str = section.get_str("location")
-        # The hub's port (none: the first port uhubctl reports).
-        self.port: int | None = section.get_int("port", None)
+        self.location: str = self.options["location"]
+        self.port: int | None = self.options["port"]
         if which("uhubctl") is None:
             raise ConfigError(f"[{section.name}]: failed to locate 'uhubctl' binary.  "
                               "Make sure uhubctl is correctly installed on the host machine.")

@@ -23,6 +23,7 @@ from moontwist.config import ConfigError
 from moontwist.services.spoolman.client import SpoolmanClient, SpoolmanUnreachable
 from moontwist.services.spoolman.endpoints import SpoolmanEndpoints
 from moontwist.services.spoolman.link import spoolman_link
+from moontwist.services.spoolman.options import SPOOLMAN
 from moontwist.services.spoolman.urls import InvalidServerUrl, SpoolmanUrls, parse_server
 from moontwist.services.spoolman.usage import FilamentUsage
 
@@ -63,11 +64,8 @@ class SpoolmanService(MultiService):
 
     @classmethod
     def from_config(cls, ctx: "ServerContext") -> "SpoolmanService":
-        section = ctx.config.section("spoolman")
-        # Spoolman's address: [http(s)://]host[:port][/prefix]
-        server = section.get_str("server")
-        # Seconds between filament usage reports to Spoolman.
-        sync_rate = section.get_int("sync_rate", 5, minval=1)
+        options = SPOOLMAN.read(ctx.config.section("spoolman"))
+        server, sync_rate = options["server"], options["sync_rate"]
         try:
             urls = parse_server(server)
         except InvalidServerUrl:

@@ -17,6 +17,7 @@ from typing import Any
 from moontwist.api import Request
 from moontwist.config.section import Section
 from moontwist.errors import ApiError
+from moontwist.services.webcams.options import WEBCAM
 
 ROTATIONS = (0, 90, 180, 270)
 CONFIG = "config"
@@ -98,32 +99,10 @@ def config_uid(namespace: uuid.UUID, name: str) -> str:
 def from_config(section: Section, namespace: uuid.UUID) -> Webcam:
     """A ``[webcam NAME]`` section; ApiError for a value Moonraker refuses."""
     name = section.name.split(maxsplit=1)[-1]
+    options = WEBCAM.read(section)
     return Webcam(
         name=name,
-        # Whether clients show this webcam.
-        enabled=section.get_bool("enabled", True),
-        # The Material Design icon clients show beside it.
-        icon=section.get_str("icon", "mdiWebcam"),
-        # Width:height of the picture, e.g. 16:9.
-        aspect_ratio=section.get_str("aspect_ratio", "4:3"),
-        # Frame rate asked of the stream while the printer works.
-        target_fps=section.get_int("target_fps", 15),
-        # Frame rate asked of the stream while the printer is idle.
-        target_fps_idle=section.get_int("target_fps_idle", 5),
-        # Where the camera looks (printer, door, nozzle...).
-        location=section.get_str("location", "printer"),
-        # How clients show the stream (mjpegstreamer, webrtc-camerastreamer, hlsstream...).
-        service=section.get_str("service", "mjpegstreamer"),
-        # URL of the stream, absolute or relative to the host (required).
-        stream_url=section.get_str("stream_url"),
-        # URL of a single picture, absolute or relative to the host.
-        snapshot_url=section.get_str("snapshot_url", ""),
-        # Mirror the picture left to right.
-        flip_horizontal=section.get_bool("flip_horizontal", False),
-        # Mirror the picture top to bottom.
-        flip_vertical=section.get_bool("flip_vertical", False),
-        # Rotation of the picture in degrees: 0, 90, 180 or 270.
-        rotation=section.get_int("rotation", 0),
+        **options,
         source=CONFIG,
         uid=config_uid(namespace, name),
     )

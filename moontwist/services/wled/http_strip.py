@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from treq.client import HTTPClient
 from twisted.internet.defer import Deferred
@@ -11,22 +11,15 @@ from twisted.web.client import Agent, HTTPConnectionPool
 
 from moontwist.services.wled.strip import Strip, StripError
 
-if TYPE_CHECKING:
-    from moontwist.config import Section
-
 ATTEMPTS = 3
 
 
 class HttpStrip(Strip):
-    def __init__(self, name: str, section: "Section", reactor: Any) -> None:
-        super().__init__(name, section)
-        # The strip's host, port and protocol.
-        address = section.get_str("address")
-        port = section.get_int("port", 80)
-        protocol = section.get_str("protocol", "http")
-        self.url = f"{protocol}://{address}:{port}/json"
-        # Seconds one attempt may take (three attempts, as Moonraker).
-        self.timeout: float = section.get_float("timeout", 2.0)
+    def __init__(self, name: str, options: dict[str, Any], reactor: Any) -> None:
+        super().__init__(name, options)
+        self.url = f"{options['protocol']}://{options['address']}:{options['port']}/json"
+        # Three attempts of this many seconds, as Moonraker.
+        self.timeout: float = options["timeout"]
         self.reactor = reactor
         pool = HTTPConnectionPool(reactor, persistent=False)
         self._http = HTTPClient(Agent(reactor, pool=pool, connectTimeout=self.timeout))

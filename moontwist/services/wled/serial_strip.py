@@ -8,7 +8,7 @@ there). A state asking for an answer (``v``) waits 2 s for WLED's JSON line.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import Protocol
@@ -16,9 +16,6 @@ from twisted.logger import Logger
 
 from moontwist.config import ConfigError
 from moontwist.services.wled.strip import Strip, StripError
-
-if TYPE_CHECKING:
-    from moontwist.config import Section
 
 log = Logger()
 
@@ -45,17 +42,15 @@ class _WledLine(Protocol):
 
 
 class SerialStrip(Strip):
-    def __init__(self, name: str, section: "Section", reactor: Any) -> None:
-        super().__init__(name, section)
+    def __init__(self, name: str, options: dict[str, Any], reactor: Any) -> None:
+        super().__init__(name, options)
         try:
             from twisted.internet.serialport import SerialPort
         except ImportError:
             raise ConfigError("serial WLED strips need the pyserial package (pip install 'moontwist[serial]')") from None
         self._serial_port = SerialPort
-        # The serial device, e.g. /dev/serial/by-id/usb-1a86_USB_Serial-if00-port0.
-        self.device: str = section.get_str("serial")
-        # Baud rate WLED's serial port is set to.
-        self.baud: int = section.get_int("baud", 115200)
+        self.device: str = options["serial"]
+        self.baud: int = options["baud"]
         self.reactor = reactor
         self._port: Any = None
         self._reopen: Any = None

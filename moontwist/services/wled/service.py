@@ -18,6 +18,7 @@ from moontwist.config import ConfigError
 from moontwist.errors import ApiError
 from moontwist.services.wled.endpoints import WledEndpoints
 from moontwist.services.wled.http_strip import HttpStrip
+from moontwist.services.wled.options import WLED, WLED_HTTP, WLED_SERIAL
 from moontwist.services.wled.serial_strip import SerialStrip
 from moontwist.services.wled.strip import Strip
 
@@ -38,15 +39,13 @@ class WledService(Service):
         for section_name in ctx.config.sections_with_prefix(SECTION_PREFIX):
             section = ctx.config.section(section_name)
             name = section_name[len(SECTION_PREFIX):].strip()
-            # Moonraker no longer uses it: every strip takes four colors.
-            section.get_str("color_order", "", deprecate=True)
-            # "http" (WLED's JSON API) or "serial".
-            kind = section.get_str("type", "http").lower()
             try:
+                options = WLED.read(section)
+                kind = options["type"].lower()
                 if kind == "http":
-                    self.strips[name] = HttpStrip(name, section, ctx.reactor)
+                    self.strips[name] = HttpStrip(name, {**options, **WLED_HTTP.read(section)}, ctx.reactor)
                 elif kind == "serial":
-                    self.strips[name] = SerialStrip(name, section, ctx.reactor)
+                    self.strips[name] = SerialStrip(name, {**options, **WLED_SERIAL.read(section)}, ctx.reactor)
                 else:
                     raise ConfigError(f"Unsupported Strip Type: {kind}")
             except ConfigError as error:

@@ -7,14 +7,11 @@ A transport supplies ``send``: the HTTP JSON API or a serial line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.logger import Logger
 
 from moontwist.errors import ApiError
-
-if TYPE_CHECKING:
-    from moontwist.config import Section
 
 log = Logger()
 
@@ -26,17 +23,15 @@ class StripError(Exception):
 
 
 class Strip:
-    def __init__(self, name: str, section: "Section") -> None:
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        """``options``: the strip's read ``WLED`` options and those of its type."""
         self.name = name
-        # Preset applied by "on" (-1: the initial colors instead).
-        self.initial_preset: int = section.get_int("initial_preset", -1)
-        # Initial colors, 0.0 to 1.0.
-        self.initial_red: float = section.get_float("initial_red", 0.5)
-        self.initial_green: float = section.get_float("initial_green", 0.5)
-        self.initial_blue: float = section.get_float("initial_blue", 0.5)
-        self.initial_white: float = section.get_float("initial_white", 0.5)
-        # Number of LEDs on the strip.
-        self.chain_count: int = section.get_int("chain_count", 1)
+        self.initial_preset: int = options["initial_preset"]
+        self.initial_red: float = options["initial_red"]
+        self.initial_green: float = options["initial_green"]
+        self.initial_blue: float = options["initial_blue"]
+        self.initial_white: float = options["initial_white"]
+        self.chain_count: int = options["chain_count"]
         self.chain_data = bytearray(self.chain_count * COLOR_SIZE)
         self.onoff = "off"
         self.preset = self.initial_preset
