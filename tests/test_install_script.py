@@ -10,7 +10,8 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.source_copy import source_copy
+
 FAKE = """#!/bin/sh
 echo "$(basename "$0") $*" >> "$FAKE_LOG"
 {body}
@@ -22,6 +23,7 @@ class InstallScriptTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="mt-install"))
         self.addCleanup(shutil.rmtree, self.root, True)
+        self.source = source_copy(self.root / "source")
         self.home = self.root / "home"
         self.data = self.home / "printer_data"
         (self.data / "systemd").mkdir(parents=True)
@@ -50,7 +52,7 @@ class InstallScriptTests(SynchronousTestCase):
         }
 
     def run_script(self, *args: str) -> str:
-        result = subprocess.run([str(REPO / "scripts" / "install"), "--data", str(self.data),
+        result = subprocess.run([str(self.source / "scripts" / "install"), "--data", str(self.data),
                                  "--venv", str(self.home / "moontwist-env"), *args],
                                 env=self.env, capture_output=True, text=True, timeout=300)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)

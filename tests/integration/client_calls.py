@@ -209,7 +209,8 @@ CALLS: dict[str, Call] = {
                                                                  "print_stats": {"state": str}}}),
     "printer.gcode.help": Call(None, {"RESTART": str, "FIRMWARE_RESTART": str, "STATUS": str}),
     "printer.gcode.script": Call({"script": "M118 table test"}, "ok"),
-    "printer.query_endstops.status": Call(None, {"x": str, "y": str, "z": str}),
+    # Klippy names each endstop by its stepper section (stepper_x), as Klipper 0.13 does.
+    "printer.query_endstops.status": Call(None, {"stepper_x": str, "stepper_y": str, "stepper_z": str}),
     "machine.system_info": Call(None, {"system_info": {"cpu_info": dict, "sd_info": dict,
                                                        "distribution": {"name": str, "id": str,
                                                                         "release_info": dict},

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import socket
 import sys
+from pathlib import Path
 
-import treq
-from twisted.internet import reactor
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import TestCase
 
 from tests.integration.certs import write_self_signed
-from tests.integration.clients import connect_unix, connect_websocket, http_client, http_client
+from tests.integration.clients import connect_unix, connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir
-from tests.integration.process import REPO, TWISTD, spawn_daemon, wait_for
+from tests.integration.process import TWISTD, spawn_daemon, wait_for
+from tests.source_copy import source_copy
 
 
 class PackagingTests(TestCase):
@@ -22,9 +22,10 @@ class PackagingTests(TestCase):
 
     async def test_pip_install_ships_the_twistd_plugin_and_the_moontwist_command(self) -> None:
         target = short_temp_dir(self)
+        source = source_copy(Path(self.mktemp()).resolve())
         out, err, code = await getProcessOutputAndValue(
             sys.executable,
-            ["-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(target), str(REPO)],
+            ["-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(target), str(source)],
             path=str(target),
         )
         self.assertEqual(code, 0, err)
