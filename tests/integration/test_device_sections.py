@@ -9,7 +9,14 @@ from __future__ import annotations
 from twisted.trial.unittest import TestCase
 
 from tests.integration.daemon import BASE_CONFIG, start_daemon
-from tests.integration.test_wled import fake_wled
+from tests.integration.process import wait_for
+from tests.services.wled.fake_wled import FakeWled
+
+
+def fake_wled(test: TestCase) -> FakeWled:
+    wled = FakeWled().start()
+    test.addCleanup(wled.stop)
+    return wled
 
 
 def every_section(wled_port: int) -> str:
@@ -71,13 +78,15 @@ on_release:
 
 class EverySectionTests(TestCase):
     async def test_every_option_is_read_and_only_the_machine_is_warned_about(self) -> None:
-        wled = await fake_wled(self)
-        daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port))
-        await daemon.ctx.component("wled").initialised
+        wled = fake_wled(self)
+        daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port.getHost().port))
+        # The strip has initialised: WLED was asked for its state, then sent the initial colors.
+        await wait_for(lambda: len(wled.received) == 2)
         self.assertEqual(sorted(daemon.ctx.warnings), [
             "Failed to configure sensor [sensor meter]\n[sensor meter]: type 'mqtt' needs the [mqtt] component; "
             "add an [mqtt] section",
-            "Failed to load button [button estop]\nChip path /dev/gpiochip0 does not exist",
+            "Failed to load button [button estop]\nSection [button estop], Option pin: cannot use line 26 of "
+            "/dev/gpiochip0: No such file or directory",
         ])
         for name in ("notifier", "wled", "sensor", "button", "extensions"):
             self.assertIn(name, daemon.ctx.components)
@@ -99,7 +108,7 @@ data = Path(tempfile.mkdtemp())
 (data / "config").mkdir()
 (data / "config" / "moonraker.conf").write_text(sys.argv[1])
 build(Options(data, data / "config" / "moonraker.conf", None, data / "comms" / "moonraker.sock"))
-loaded = [name for name in ("jinja2", "apprise", "gpiod", "moontwist.services.notifier",
+loaded = [name for name in ("apprise", "gpiod", "moontwist.services.notifier",
           "moontwist.services.wled", "moontwist.services.sensor", "moontwist.services.button") if name in sys.modules]
 print(",".join(loaded))
 """
@@ -118,17 +127,17 @@ class LazyImportTests(TestCase):
     async def test_a_plain_config_imports_no_optional_component_or_library(self) -> None:
         self.assertEqual(await self.run_build(BASE_CONFIG), "")
 
-    async def test_a_notifier_imports_jinja2_for_its_templates_but_not_apprise_at_build(self) -> None:
+    async def test_a_notifier_imports_apprise_and_its_component(self) -> None:
         config = BASE_CONFIG + "[notifier a]\nurl: json://x/\nevents: *\nbody: {event_name}\n"
-        self.assertEqual(await self.run_build(config), "jinja2,moontwist.services.notifier")
+        self.assertEqual(await self.run_build(config), "apprise,moontwist.services.notifier")
 
 
 class ServerConfigTests(TestCase):
     async def test_server_config_shows_the_prefixed_sections_only(self) -> None:
-        wled = await fake_wled(self)
-        daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port))
+        wled = fake_wled(self)
+        daemon = await start_daemon(self, BASE_CONFIG + every_section(wled.port.getHost().port))
         # Let start-up finish: the file manager starts its watcher after a scan on a thread.
-        await daemon.ctx.component("wled").initialised
+        await wait_for(lambda: len(wled.received) == 2)
         await daemon.ctx.component("file_manager").ready
         config = daemon.ctx.config.server_config()["config"]
         self.assertIn("notifier phone", config)
