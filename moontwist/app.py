@@ -200,7 +200,7 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
         root.ready.addCallback(lambda _: systemd.ready())
     ctx.warnings.extend(config.unread_warnings())
     for warning in ctx.warnings:
-        log.warn("{text}", text=warning)
+        log.warn("{message}", message=warning)
     root.ctx = ctx  # type: ignore[attr-defined]
     return root
 

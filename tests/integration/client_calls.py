@@ -316,10 +316,11 @@ CALLS: dict[str, Call] = {
                                           "spool_id": (int, type(None))}),
     "server.spoolman.post_spool_id": Call({"spool_id": 1}, {"spool_id": (int, type(None))}),
     "server.spoolman.get_spool_id": Call(None, {"spool_id": (int, type(None))}),
-    # Spoolman is configured but unreachable here: Moonraker answers the proxy with an
-    # error from Spoolman's side, never "Method not found".
+    # Spoolman is configured but unreachable here: with use_v2_response Moonraker 0.11
+    # answers a result carrying Spoolman's side of the failure, not a JSON-RPC error.
     "server.spoolman.proxy": Call({"request_method": "GET", "path": "/v1/spool", "use_v2_response": True},
-                                  COMPONENT_ERROR),
+                                  {"response": type(None),
+                                   "error": {"status_code": int, "message": "Spoolman server not available"}}),
     "machine.device_power.devices": Call(None, NOT_SERVED),
     "machine.device_power.get_device": Call({"device": "printer"}, NOT_SERVED),
     "machine.device_power.post_device": Call({"device": "printer", "action": "on"}, NOT_SERVED),
@@ -354,7 +355,7 @@ CALLS: dict[str, Call] = {
     "printer.firmware_restart": Call(None, "ok"),
     "printer.restart": Call(None, "ok"),
     "server.database.restore": Call({"filename": "tabletest-restore.db"},
-                                    {"restored_tables": dict, "restored_namespaces": [str]}),
+                                    {"restored_tables": [str], "restored_namespaces": [str]}),
     "server.restart": Call(None, "ok"),
 }
 

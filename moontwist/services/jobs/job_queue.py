@@ -238,10 +238,13 @@ class JobQueueService(Service):
     # API.
 
     async def _stored_status(self, saved: "Deferred[bool]") -> dict[str, Any]:
-        """The queue's status once the change is on disk: a client never sees an unsaved queue."""
+        """The queue's status as the change left it, answered once it is on disk: a client
+        never sees an unsaved queue, nor a later state (a load may start during the save;
+        Moonraker answers ``start`` with "loading")."""
+        status = self.status()
         if not await saved:
             raise ApiError("Could not save the job queue", 500)
-        return self.status()
+        return status
 
     @endpoint("server.job_queue.status", "GET /server/job_queue/status")
     def api_status(self, request: Request) -> dict[str, Any]:

@@ -65,6 +65,23 @@ class AnnounceAfterStoreTests(QueueTestCase):
         self.assertEqual(self.successResultOf(answer)["queue_state"], "paused")
 
 
+    def test_start_answers_loading_even_if_the_load_begins_before_the_store_is_acknowledged(self) -> None:
+        self.namespace = HeldNamespace("job_queue")
+        self.start_queue()
+        self.connect()
+        added = self.ctx.registry.dispatch(Request("server.job_queue.post_job", {"filenames": ["a.gcode"]}))
+        self.namespace.commit()
+        job_id = self.successResultOf(added)["queued_jobs"][0]["job_id"]
+        answer = self.ctx.registry.dispatch(Request("server.job_queue.start", {}))
+        self.run_load()
+        self.assertEqual(self.prints_sent(), ['SDCARD_PRINT_FILE FILENAME="a.gcode"'])
+        self.assertNoResult(answer)
+        self.namespace.commit()
+        status = self.successResultOf(answer)
+        self.assertEqual(([job["job_id"] for job in status["queued_jobs"]], status["queue_state"]),
+                         ([job_id], "loading"))
+
+
 class QueueApiTests(QueueTestCase):
     def setUp(self) -> None:
         super().setUp()
