@@ -189,10 +189,13 @@ class Section:
     def get_jinja_template(
         self, option: str, default: _T | Missing = MISSING, *, is_async: bool = False, deprecate: bool = False
     ) -> Template | _T:
-        """A Jinja2 template rendered when used (with ``secrets``); a syntax error is a config error."""
+        """A Jinja2 template rendered when used (with ``secrets``); a syntax error is a config error.
+
+        A text default is compiled too (``{payload}``); ``server.config`` shows it as written."""
         secrets = {"secrets": self._state.secrets}
         return self._read(
-            option, default, lambda text: Template(text.strip(), secrets, is_async), show_source=True, deprecate=deprecate
+            option, default, lambda text: Template(text.strip(), secrets, is_async), show_source=True,
+            deprecate=deprecate, parse_default=True,
         )
 
     def get_path(self, option: str, default: _T | Missing = MISSING, *, deprecate: bool = False) -> Path | _T:

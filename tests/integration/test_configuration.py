@@ -123,6 +123,7 @@ REQUIRED = {
     "[power NAME] with `type: http`": ("on_url: http://127.0.0.1:9/on\noff_url: http://127.0.0.1:9/off\n"
                                       "status_url: http://127.0.0.1:9/state\nresponse_template: off\n"),
     "[power NAME] with `type: uhubctl`": "location: 1-1\n",
+    "[power NAME] with `type: mqtt`": "command_topic: a/set\ncommand_payload: {command}\nstate_topic: a/state\n",
     "[wled NAME] with `type: serial`": "serial: /dev/null\n",
 }
 # Every section naming a host needs one; a closed port is enough.
