@@ -206,8 +206,10 @@ class Section:
         context = {"secrets": self._state.secrets, "data_path": str(self._state.data_path)}
 
         def parse(text: str) -> Path:
+            # Our own defaults name only {data_path}: filled in without loading Jinja2.
+            rendered = text.replace("{data_path}", context["data_path"]) if text is default else render(text, context)
             try:
-                return Path(render(text, context)).expanduser().resolve()
+                return Path(rendered).expanduser().resolve()
             except RuntimeError as error:
                 raise ValueError(str(error)) from error
 

@@ -1,11 +1,13 @@
-"""Sensors with a stand-in for the MQTT service (it lives on another branch until the
-merge): measurements from payloads, the once-a-second store, the three methods."""
+"""Sensors with a stand-in for the MQTT service's subscribe/unsubscribe (the real
+service against Mosquitto: tests/integration/test_sensors.py): measurements from
+payloads, the once-a-second store, the three methods."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from twisted.internet.defer import Deferred, succeed
 from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.errors import ApiError
@@ -41,13 +43,14 @@ class Message:
 
 
 class StandInMqtt:
-    """The MQTT service's subscribe/unsubscribe, recording handlers."""
+    """The MQTT service's subscribe/unsubscribe (same signatures and results), recording handlers."""
 
     def __init__(self) -> None:
         self.handlers: dict[str, Any] = {}
 
-    def subscribe(self, topic: str, handler: Any, qos: int | None = None) -> None:
+    def subscribe(self, topic: str, handler: Any, qos: int | None = None) -> "Deferred[int]":
         self.handlers[topic] = handler
+        return succeed(qos or 0)
 
     def unsubscribe(self, topic: str, handler: Any) -> None:
         del self.handlers[topic]
