@@ -194,7 +194,7 @@ class Section:
         A text default is compiled too (``{payload}``); ``server.config`` shows it as written."""
         secrets = {"secrets": self._state.secrets}
         return self._read(
-            option, default, lambda text: Template(text.strip(), secrets, is_async), show_source=True,
+            option, default, lambda text: Template(text, secrets, is_async), show_source=True,
             deprecate=deprecate, parse_default=True,
         )
 

@@ -109,9 +109,10 @@ POWER_TYPES: dict[str, SectionOptions] = {table.variant: table for table in (
            Option("status_url", "template", MISSING, "URL that tells the state."),
            Option("user", "template", "", "Basic auth user (with `password`)."),
            Option("password", "template", "", "Basic auth password (with `user`)."),
-           Option("request_template", "str", None, "Jinja2 template that sends each request (default: GET)."),
-           Option("response_template", "str", MISSING, "Jinja2 template that reads the answer and renders "
-                  "`on` or `off`."),
+           Option("request_template", "jinja_async", None, "Jinja2 template that sends each request "
+                  "(default: GET)."),
+           Option("response_template", "jinja_async", MISSING, "Jinja2 template that reads the answer and "
+                  "renders `on` or `off`."),
            _TIMEOUT),
     _table("uhubctl", "A USB hub port switched with `uhubctl` (which must be installed).",
            Option("location", "str", MISSING, "The hub's location as `uhubctl` names it (e.g. `1-1`)."),
