@@ -184,6 +184,20 @@ class MqttPowerTests(TestCase):
         answer = await client.call("machine.device_power.off", {"relay": None})
         self.assertEqual(answer["error"], {"code": 503, "message": "MQTT Power Device relay: MQTT Not Connected"})
 
+    async def test_after_the_broker_comes_back_a_queried_device_is_asked_again(self) -> None:
+        lamp = await self.device("plug/lamp", json_state=True)
+        lamp.state = "ON"
+        daemon = await self.daemon(QUERIED.replace("initial_state: on\n", "").replace("{secrets.lamp.key}", "?"))
+        device = daemon.ctx.component("power").devices["lamp"]
+        self.assertEqual((device.state, len(lamp.queries)), ("on", 1))
+        await self.broker.stop()
+        await wait_for(lambda: device.state == "error")
+        lamp.state = "OFF"
+        await self.broker.start()
+        # Both reconnect on their own; the device is asked until it answers.
+        await wait_for(lambda: device.state == "off", timeout=30)
+        self.assertEqual(lamp.commands, [])
+
     async def test_without_mqtt_the_device_is_left_out_with_a_warning(self) -> None:
         daemon = await start_daemon(self, BASE_CONFIG + RETAINED)
         self.assertEqual(daemon.ctx.warnings, ["Failed to load power device [power relay]\n[power relay]: type "
