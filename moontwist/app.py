@@ -155,6 +155,9 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
     add("job_state", JobStateService(ctx))
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
+    if config.has_section("mqtt"):
+        # Before power and sensor: their mqtt types subscribe through it.
+        add("mqtt", _mqtt_service(ctx))
     if config.has_section("spoolman"):
         # Imported only when configured, as every optional component.
         from moontwist.services.spoolman import SpoolmanService
@@ -177,10 +180,7 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
 
         _add_optional(ctx, add, "button", ButtonService.from_config)
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
-    if config.has_section("mqtt"):
-        add("mqtt", _mqtt_service(ctx))
     if config.sections_with_prefix("sensor "):
-        # After [mqtt]: the mqtt sensor type subscribes through the MQTT service.
         from moontwist.services.sensor import SensorService
 
         _add_optional(ctx, add, "sensor", SensorService)

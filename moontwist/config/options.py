@@ -80,6 +80,8 @@ KINDS: dict[str, Callable[[Section, Option], Any]] = {
     "list": lambda s, o: s.get_list(o.name, o.default, o.separator, deprecate=o.deprecated),
     "dict": lambda s, o: s.get_dict(o.name, o.default, allow_empty_fields=o.empty_fields, deprecate=o.deprecated),
     "template": lambda s, o: s.get_template(o.name, o.default, deprecate=o.deprecated),
+    "jinja": lambda s, o: s.get_jinja_template(o.name, o.default, deprecate=o.deprecated),
+    "jinja_async": lambda s, o: s.get_jinja_template(o.name, o.default, is_async=True, deprecate=o.deprecated),
     "path": lambda s, o: s.get_path(o.name, o.default, deprecate=o.deprecated),
     "choice": lambda s, o: s.get_choice(
         o.name, o.choices, o.default, force_lowercase=o.lowercase, deprecate=o.deprecated

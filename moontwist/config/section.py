@@ -189,10 +189,13 @@ class Section:
     def get_jinja_template(
         self, option: str, default: _T | Missing = MISSING, *, is_async: bool = False, deprecate: bool = False
     ) -> Template | _T:
-        """A Jinja2 template rendered when used (with ``secrets``); a syntax error is a config error."""
+        """A Jinja2 template rendered when used (with ``secrets``); a syntax error is a config error.
+
+        A text default is compiled too (``{payload}``); ``server.config`` shows it as written."""
         secrets = {"secrets": self._state.secrets}
         return self._read(
-            option, default, lambda text: Template(text.strip(), secrets, is_async), show_source=True, deprecate=deprecate
+            option, default, lambda text: Template(text, secrets, is_async), show_source=True,
+            deprecate=deprecate, parse_default=True,
         )
 
     def get_path(self, option: str, default: _T | Missing = MISSING, *, deprecate: bool = False) -> Path | _T:
@@ -203,8 +206,10 @@ class Section:
         context = {"secrets": self._state.secrets, "data_path": str(self._state.data_path)}
 
         def parse(text: str) -> Path:
+            # Our own defaults name only {data_path}: filled in without loading Jinja2.
+            rendered = text.replace("{data_path}", context["data_path"]) if text is default else render(text, context)
             try:
-                return Path(render(text, context)).expanduser().resolve()
+                return Path(rendered).expanduser().resolve()
             except RuntimeError as error:
                 raise ValueError(str(error)) from error
 

@@ -4,8 +4,12 @@ Options such as a notifier's ``body``, a button's ``on_press`` or a sensor's
 ``state_response_template`` are Jinja2 templates, rendered when used; others
 (``sudo_password``, paths) are rendered once, at start-up, to pull in secrets
 (``{secrets.mqtt.password}``) and ``{data_path}``. As in Moonraker, every
-template has ``secrets``, ``raise_error``, the ``fromjson`` filter and
-``{% do %}``; services add ``call_method`` and their own values to the context.
+template has ``secrets``, ``raise_error``, ``log_debug``, the ``fromjson``
+filter and ``{% do %}``; services add ``call_method`` and their own values to
+the context. Async templates (a button's actions, an http power device's
+requests) await the Deferreds they call, inside ``ensureDeferred``: no asyncio
+loop. This is the one Jinja2 mechanism of moontwist; options declare such
+templates with the ``jinja`` / ``jinja_async`` kinds (``config/options.py``).
 
 jinja2 is imported on first use: text without a brace never needs it.
 """
@@ -17,6 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
+from twisted.logger import Logger
+
+log = Logger()
 
 _ENVIRONMENTS: dict[bool, Any] = {}
 
@@ -37,6 +44,10 @@ def _raise_error(message: str, status: int = 400) -> None:
     raise TemplateRaisedError(message, status)
 
 
+def _log_debug(message: str) -> None:
+    log.debug("{message}", message=message)
+
+
 def _environment(is_async: bool) -> Any:
     environment = _ENVIRONMENTS.get(is_async)
     if environment is None:
@@ -47,6 +58,7 @@ def _environment(is_async: bool) -> Any:
         )
         environment.filters["fromjson"] = json.loads
         environment.globals["raise_error"] = _raise_error
+        environment.globals["log_debug"] = _log_debug
         _ENVIRONMENTS[is_async] = environment
     return environment
 
@@ -60,7 +72,9 @@ class Template:
         try:
             self._template = _environment(is_async).from_string(source, globals=dict(variables or {}))
         except Exception as error:
-            raise TemplateError(f"Error compiling Jinja2 template: {error}") from error
+            line = getattr(error, "lineno", None)
+            where = f" (line {line})" if line is not None else ""
+            raise TemplateError(f"Error compiling Jinja2 template: {error}{where}") from error
 
     def __str__(self) -> str:
         return self.source

@@ -20,6 +20,7 @@ from moontwist.services.mqtt.options import MQTT
 from moontwist.services.notifier.options import NOTIFIER
 from moontwist.services.octoprint import OCTOPRINT_COMPAT
 from moontwist.services.power.options import POWER, POWER_TYPES
+from moontwist.services.sensor.options import SENSOR, SENSOR_MQTT
 from moontwist.services.server_options import SERVER
 from moontwist.services.spoolman.options import SPOOLMAN
 from moontwist.services.webcams.options import WEBCAM
@@ -47,6 +48,8 @@ TABLES: tuple[SectionOptions, ...] = (
     WLED_SERIAL,
     NOTIFIER,
     BUTTON,
+    SENSOR,
+    SENSOR_MQTT,
     ZEROCONF,
     SECRETS,
 )

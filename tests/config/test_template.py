@@ -42,6 +42,14 @@ class RenderTests(SynchronousTestCase):
             render("{ 'open", {})
         self.assertIn("Error compiling Jinja2 template", str(caught.exception))
 
+    def test_a_syntax_error_says_on_which_line(self) -> None:
+        with self.assertRaises(TemplateError) as caught:
+            Template("ok\n{% if %}")
+        self.assertIn("(line 2)", str(caught.exception))
+
+    def test_log_debug_is_there_for_do(self) -> None:
+        self.assertEqual(render("{% do log_debug('pressed') %}done", {}), "done")
+
     def test_raise_error_carries_its_message_and_status(self) -> None:
         with self.assertRaises(TemplateRaisedError) as caught:
             render("{ raise_error('no way', 409) }", {})

@@ -123,7 +123,9 @@ REQUIRED = {
     "[power NAME] with `type: http`": ("on_url: http://127.0.0.1:9/on\noff_url: http://127.0.0.1:9/off\n"
                                       "status_url: http://127.0.0.1:9/state\nresponse_template: off\n"),
     "[power NAME] with `type: uhubctl`": "location: 1-1\n",
+    "[power NAME] with `type: mqtt`": "command_topic: a/set\ncommand_payload: {command}\nstate_topic: a/state\n",
     "[wled NAME] with `type: serial`": "serial: /dev/null\n",
+    "[sensor NAME] with `type: mqtt`": "state_topic: a/meter\nstate_response_template: {set_result('a', 1)}\n",
 }
 # Every section naming a host needs one; a closed port is enough.
 ADDRESS = "address: 127.0.0.1\nport: 9\n"
@@ -183,3 +185,5 @@ class DeclarationCoverageTests(TestCase):
         self.assertEqual(parsed["power tplink_smartplug"]["timer"], "")
         self.assertEqual((parsed["wled http"]["type"], parsed["wled serial"]["baud"]), ("http", 115200))
         self.assertIsNone(parsed["power gpio"]["initial_state"])
+        self.assertEqual((parsed["sensor mqtt"]["name"], parsed["sensor mqtt"]["sensor_store_size"]), ("mqtt", 1200))
+        self.assertEqual(parsed["power mqtt"]["state_response_template"], "{payload}")

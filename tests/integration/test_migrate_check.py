@@ -34,7 +34,7 @@ class MigrateCheckTests(TestCase):
                                 "enable_object_processing: False\ncheck_klipper_config_path: False\n")
         (data / "config" / "moonraker.conf").write_text(
             config + "\n[timelapse]\noutput_path: ~/timelapse\n\n[zeroconf]\n\n"
-            "[power plug]\ntype: mqtt\ncommand_topic: plug/set\n")
+            "[power plug]\ntype: mqtt\ncommand_topic: plug/set\ncommand_payload: {command}\nstate_topic: plug/state\n")
         return data
 
     async def migrate(self, *args: str) -> tuple[int, str]:
@@ -53,7 +53,8 @@ class MigrateCheckTests(TestCase):
         self.assertIn("keeps: [server], [file_manager], [authorization], [octoprint_compat], [history], [announcements], "
                       "[zeroconf]", output)
         self.assertIn("ignores: [file_manager] check_klipper_config_path", output)
-        self.assertIn("ignores: [power plug] command_topic", output)
+        self.assertIn("loses: Failed to load power device [power plug]\n[power plug]: type 'mqtt' needs the [mqtt] "
+                      "component; add an [mqtt] section", output)
         self.assertIn("loses: [update_manager]: moontwist has no update_manager component", output)
         self.assertIn("loses: [timelapse]: moontwist has no timelapse component", output)
         self.assertNotIn("Unparsed", output)

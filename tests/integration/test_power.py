@@ -143,8 +143,9 @@ class PowerIntegrationTests(TestCase):
             "response_template: {% if %}\n"))
         self.assertEqual(daemon.ctx.component("power").devices, {})
         [warning] = [w for w in daemon.ctx.warnings if "power bad" in w]
-        self.assertTrue(warning.startswith("Failed to load power device [power bad]\nSection [power bad]: template error:"),
-                        warning)
+        self.assertTrue(warning.startswith("Failed to load power device [power bad]\n[power bad]: Option "
+                                           "'response_template' encountered the following error while parsing: "
+                                           "Error compiling Jinja2 template:"), warning)
 
     async def test_a_device_that_never_answers_is_an_error_within_its_timeout_and_blocks_no_other(self) -> None:
         silent = self.fake(SilentDevice())

@@ -43,6 +43,14 @@ class WledTests(TestCase):
             "strip": "lights", "status": "on", "chain_count": 3, "preset": -1, "brightness": 255,
             "intensity": -1, "speed": -1, "error": None}}})
 
+    async def test_a_port_in_the_address_wins_over_the_port_option(self) -> None:
+        wled = self.fake()
+        host, port = wled.port.getHost().host, wled.port.getHost().port
+        await self.start(f"\n[wled lights]\naddress: {host}:{port}\nport: 9\nchain_count: 3\n")
+        await wait_for(lambda: len(wled.received) == 2)
+        strip = self.wled_service.strips["lights"]
+        self.assertEqual((strip.url, strip.error_state), (f"http://{host}:{port}/json", None))
+
     async def test_actions_presets_and_control(self) -> None:
         wled = self.fake()
         daemon = await self.start(self.section("lights", wled))

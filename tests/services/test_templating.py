@@ -34,6 +34,11 @@ class CallMethodTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(template.render_async(self.context)), "done")
         self.assertEqual(self.printer.scripts, ["G28"])
 
+    def test_arguments_may_be_given_as_a_dict(self) -> None:
+        template = Template("{% do call_method('printer.gcode.script', {'script': 'M84'}) %}", is_async=True)
+        self.successResultOf(template.render_async(self.context))
+        self.assertEqual(self.printer.scripts, ["M84"])
+
     def test_a_failing_method_fails_the_render(self) -> None:
         template = Template("{% do call_method('printer.gcode.script', script='BAD') %}", is_async=True)
         failure = self.failureResultOf(template.render_async(self.context), TemplateError)

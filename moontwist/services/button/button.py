@@ -1,8 +1,8 @@
 """One ``[button NAME]``: a GPIO input whose presses and releases render templates.
 
 ``on_press`` / ``on_release`` are Jinja2 templates (Moonraker's async ones)
-with ``call_method(method, **args)`` (any API method, as the server itself
-calls it), ``send_notification(result)`` (``notify_button_event``, once per
+with ``call_method(method, arguments=None, **kwargs)`` (any API method, as
+the server itself calls it: ``services/templating.py``), ``send_notification(result)`` (``notify_button_event``, once per
 render), ``event`` (``elapsed_time``, ``received_time``, ``render_time``,
 ``pressed``) and ``user_data`` (kept between events).
 """
@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import Deferred, DeferredLock
 from twisted.logger import Logger
 
-from moontwist.api import Request
 from moontwist.config import ConfigError
-from moontwist.errors import ApiError
+from moontwist.config.template import Template, TemplateError
 from moontwist.gpio import GpioInput, GpioUnavailable, PinError, parse_pin
-from moontwist.jinja import AsyncTemplate, TemplateSyntaxError, environment
 from moontwist.services.button.debounce import Debouncer
 from moontwist.services.button.options import BUTTON
+from moontwist.services.templating import method_caller
 
 if TYPE_CHECKING:
     from moontwist.config import Section
@@ -33,19 +32,13 @@ class GpioButton:
     def __init__(self, name: str, section: "Section", ctx: "ServerContext") -> None:
         self.name = name
         self.ctx = ctx
+        self._call_method = method_caller(ctx.registry)
         options = BUTTON.read(section)
         self.min_event_time: float = options["minimum_event_time"]
         debounce_period: float = options["debounce_period"]
-        env = environment(ctx.config.secrets, is_async=True)
-        self.templates: dict[bool, AsyncTemplate] = {}
-        for pressed, option in ((True, "on_press"), (False, "on_release")):
-            source = options[option]
-            if source is None:
-                continue
-            try:
-                self.templates[pressed] = AsyncTemplate(env, source)
-            except TemplateSyntaxError as error:
-                raise ConfigError(f"Section [{section.name}], Option {option}: {error}") from None
+        self.templates: dict[bool, Template] = {
+            pressed: options[option] for pressed, option in ((True, "on_press"), (False, "on_release"))
+            if options[option] is not None}
         if not self.templates:
             raise ConfigError(f"[{section.name}]: No template option configured")
         self.debouncer = Debouncer(ctx.reactor, debounce_period, self._changed, self._disabled)
@@ -87,7 +80,7 @@ class GpioButton:
         if template is not None:
             Deferred.fromCoroutine(self._render(template, eventtime, elapsed, pressed))
 
-    async def _render(self, template: AsyncTemplate, eventtime: float, elapsed: float, pressed: bool) -> None:
+    async def _render(self, template: Template, eventtime: float, elapsed: float, pressed: bool) -> None:
         async with self._lock:
             self._notified = False
             self.event = {"elapsed_time": elapsed, "received_time": eventtime,
@@ -95,14 +88,11 @@ class GpioButton:
             context = {"call_method": self._call_method, "send_notification": self._send_notification,
                        "event": self.event, "user_data": self.user_data}
             try:
-                await template.render(context)
-            except ApiError as error:
+                await template.render_async(context)
+            except TemplateError as error:
                 action = "on_press" if pressed else "on_release"
                 log.warn("Button {name}: '{action}' template error: {error}", name=self.name, action=action,
-                         error=error.message)
-
-    def _call_method(self, method: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> "Deferred[Any]":
-        return self.ctx.registry.dispatch(Request(method, {**(arguments or {}), **kwargs}))
+                         error=str(error))
 
     def _send_notification(self, result: Any = None) -> None:
         if self._notified:

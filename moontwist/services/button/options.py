@@ -15,8 +15,8 @@ BUTTON = SectionOptions(
         Option("minimum_event_time", "float", 0.0,
                "Events sooner than this many seconds after the last are ignored.", minval=0.0),
         Option("debounce_period", "float", 0.05, "Seconds a level must hold before it counts.", minval=0.01),
-        Option("on_press", "str", None, "Template run when the button is pressed."),
-        Option("on_release", "str", None, "Template run when the button is released."),
+        Option("on_press", "jinja_async", None, "Template run when the button is pressed."),
+        Option("on_release", "jinja_async", None, "Template run when the button is released."),
     ),
     named=True,
 )

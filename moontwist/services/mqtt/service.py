@@ -3,7 +3,9 @@
 Publishes the server's presence (birth and will on ``{instance}/moonraker/status``,
 retained), Klipper status, every notification and Klippy's state; serves the
 JSON-RPC API on ``{instance}/moonraker/api/request``; offers publish and
-subscribe to other services and to clients (``server.mqtt.*``).
+subscribe to other services and to clients (``server.mqtt.*``). Services that
+follow the broker (mqtt power devices) listen to the ``mqtt_connected`` and
+``mqtt_disconnected`` events.
 """
 
 from __future__ import annotations
@@ -163,6 +165,7 @@ class MQTTService(Service):
         self.status.connected()
         if self.discovery is not None:
             self.discovery.connected()
+        self.ctx.events.emit("mqtt_connected")
 
     def mqtt_refused(self, error: ConnectionRefused) -> None:
         self.refusals += 1
@@ -185,6 +188,7 @@ class MQTTService(Service):
             if not self._stopping:
                 log.warn("MQTT: connection to the broker lost ({reason}); reconnecting",
                          reason=reason.getErrorMessage())
+            self.ctx.events.emit("mqtt_disconnected")
 
     # Publishing and subscribing, for this component and others.
 

@@ -16,7 +16,13 @@ def within(source: "Deferred[Any]", timeout: float | None, clock: Any, error: Ex
     """
     if timeout is None:
         return source
-    result: Deferred[Any] = Deferred()
+
+    def cancel(_: "Deferred[Any]") -> None:
+        # Whoever waits gives up: the timer goes too (the source goes on, as above).
+        if timer.active():
+            timer.cancel()
+
+    result: Deferred[Any] = Deferred(cancel)
 
     def expire() -> None:
         if not result.called:

@@ -12,7 +12,7 @@ from twisted.logger import Logger
 
 from moontwist.config import ConfigError
 from moontwist.errors import ApiError
-from moontwist.jinja import Template, TemplateSyntaxError, environment
+from moontwist.config.template import Template, TemplateError
 from moontwist.services.notifier.options import NOTIFIER
 
 if TYPE_CHECKING:
@@ -29,26 +29,17 @@ class NotifierInstance:
     def __init__(self, name: str, section: "Section", service: "NotifierService", apprise: Any) -> None:
         self.name = name
         self.service = service
-        env = environment(service.ctx.config.secrets)
         options = NOTIFIER.read(section)
-
-        def template(option: str) -> Template | None:
-            source = options[option]
-            if source is None:
-                return None
-            try:
-                return Template(env, source)
-            except TemplateSyntaxError as error:
-                raise ConfigError(f"Section [{section.name}], Option {option}: {error}") from None
-
-        url_template = template("url")
-        assert url_template is not None
-        self.url = url_template.render()
+        url_template: Template = options["url"]
+        try:
+            self.url = url_template.render()
+        except TemplateError as error:
+            raise ConfigError(f"Section [{section.name}], Option url: {error}") from None
         if _URL.match(self.url) is None:
             raise ConfigError(f"Invalid url for: {section.name}")
-        self.attach = template("attach")
-        self.title = template("title")
-        self.body = template("body")
+        self.attach: Template | None = options["attach"]
+        self.title: Template | None = options["title"]
+        self.body: Template | None = options["body"]
         body_format = options["body_format"].upper()
         if not hasattr(apprise.NotifyFormat, body_format):
             raise ConfigError(f"Invalid body_format for {section.name}")
@@ -58,7 +49,7 @@ class NotifierInstance:
         if not self.apprise.add(self.url):
             raise ConfigError(f"Invalid url for: {section.name}")
         # body_format as written: none when absent, as Moonraker lists it.
-        self._sources = {option: options[option] if section.has_option(option) else None
+        self._sources = {option: str(options[option]) if section.has_option(option) else None
                          for option in ("url", "title", "body", "body_format")}
         self._lock = DeferredLock()
 
@@ -76,8 +67,11 @@ class NotifierInstance:
     async def notify(self, event_name: str, event_args: list[Any], message: str = "") -> bool:
         """Render and send; True when Apprise delivered it. One at a time per notifier."""
         context = {"event_name": event_name, "event_args": event_args, "event_message": message}
-        title = "" if self.title is None else self.title.render(context)
-        body = event_name if self.body is None else self.body.render(context)
+        try:
+            title = "" if self.title is None else self.title.render(context)
+            body = event_name if self.body is None else self.body.render(context)
+        except TemplateError as error:
+            raise ApiError(str(error), 500) from None
         attachments = self._attachments(context)
         async with self._lock:
             delivered: bool = await deferToThreadPool(
@@ -92,7 +86,7 @@ class NotifierInstance:
             return []
         try:
             rendered = self.attach.render(context)
-        except ApiError:
+        except TemplateError:
             self.service.warn(f"[notifier {self.name}]: The attachment is not valid. The template failed to render.")
             self.attach = None
             return []

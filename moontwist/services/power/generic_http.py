@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from moontwist.config import ConfigError
-from moontwist.errors import ApiError
-from moontwist.jinja import AsyncTemplate, TemplateSyntaxError, environment
+from moontwist.config.template import Template, TemplateError, TemplateRaisedError
 from moontwist.services.power.http_devices import HttpAnswer, HttpCaller
 from moontwist.services.power.reachable import DeviceUnreachable, ReachableDevice
 
@@ -49,7 +47,7 @@ class TemplateResponse:
 
     def raise_for_status(self, message: str | None = None) -> None:
         if self.has_error():
-            raise ApiError(message or f"HTTP Request Error: {self.url}", self.status_code)
+            raise TemplateRaisedError(message or f"HTTP Request Error: {self.url}", self.status_code)
 
 
 class TemplateRequest:
@@ -102,14 +100,8 @@ class GenericHttp(ReachableDevice):
         # Basic auth when both are set.
         user: str = options["user"]
         password: str = options["password"]
-        env = environment(power.ctx.config.secrets, is_async=True)
-        request_source: str | None = options["request_template"]
-        response_source: str = options["response_template"]
-        try:
-            self.request_template = AsyncTemplate(env, request_source) if request_source is not None else None
-            self.response_template = AsyncTemplate(env, response_source)
-        except TemplateSyntaxError as error:
-            raise ConfigError(f"Section [{section.name}]: template error: {error}") from None
+        self.request_template: Template | None = options["request_template"]
+        self.response_template: Template = options["response_template"]
         self.auth = (user, password) if user and password else None
         self.http = HttpCaller(self)
 
@@ -119,16 +111,16 @@ class GenericHttp(ReachableDevice):
                    "async_sleep": lambda seconds: deferLater(self.reactor, seconds, lambda: None)}
         try:
             if self.request_template is not None:
-                await self.request_template.render(context)
+                await self.request_template.render_async(context)
                 response = request.last_response()
                 if response is None:
                     raise DeviceUnreachable("Failed to receive a response")
             else:
                 response = await request.send()
             response.raise_for_status()
-            result = (await self.response_template.render(context)).lower()
-        except ApiError as error:
-            raise DeviceUnreachable(error.message) from None
+            result = (await self.response_template.render_async(context)).lower()
+        except TemplateError as error:
+            raise DeviceUnreachable(str(error)) from None
         if result not in ("on", "off"):
             raise DeviceUnreachable(f"Invalid result: {result}")
         return result

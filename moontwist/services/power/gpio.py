@@ -12,6 +12,7 @@ from moontwist.config import ConfigError
 from moontwist.errors import ApiError
 from moontwist.gpio import GpioOutput, GpioUnavailable, PinError, parse_pin
 from moontwist.services.power.device import PowerDevice
+from moontwist.services.power.off_timer import OffTimer
 
 if TYPE_CHECKING:
     from moontwist.config import Section
@@ -25,14 +26,13 @@ class GpioDevice(PowerDevice):
 
     def __init__(self, name: str, section: "Section", power: "PowerService") -> None:
         super().__init__(name, section, power)
-        self.timer: float | None = self.options["timer"]
+        self.timer = OffTimer(self, self.options["timer"])
         try:
             self.output = GpioOutput(parse_pin(self.options["pin"]), self._line_starts_on())
         except PinError as error:
             raise ConfigError(f"Section [{section.name}], Option pin: {error}") from None
         except GpioUnavailable as error:
             raise ConfigError(f"{error}") from None
-        self._timer_call: Any = None
 
     def _line_starts_on(self) -> bool:
         return bool(self.initial_state)
@@ -51,26 +51,21 @@ class GpioDevice(PowerDevice):
         """The line holds what was last written: nothing to read."""
 
     async def set_power(self, state: str) -> None:
-        self._cancel_timer()
+        self.timer.cancel()
         try:
-            self.output.write(state == "on")
+            await self.key(state)
         except OSError as error:
             self.state = "error"
             log.warn("Power device {name}: {error}", name=self.name, error=error)
             raise ApiError(f"Error Toggling Device Power: {self.name}") from None
         self.state = state
-        self._start_timer()
+        self.timer.start()
 
-    def _start_timer(self) -> None:
-        if self.state == "on" and self.timer is not None:
-            self._timer_call = self.reactor.callLater(self.timer, self.power.set_device_power, self.name, "off")
-
-    def _cancel_timer(self) -> None:
-        if self._timer_call is not None and self._timer_call.active():
-            self._timer_call.cancel()
-        self._timer_call = None
+    async def key(self, state: str) -> None:
+        """Drive the line for ``state`` (an rf device sends a code instead)."""
+        self.output.write(state == "on")
 
     def stop(self) -> "Deferred[Any] | None":
-        self._cancel_timer()
+        self.timer.cancel()
         self.output.release()
         return super().stop()

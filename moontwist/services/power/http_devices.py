@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 from twisted.web.client import Agent, HTTPConnectionPool
 
-from moontwist.services.power.address import parse_address
+from moontwist.services.device_address import parse_address
 from moontwist.services.power.reachable import DeviceUnreachable, ReachableDevice, field
 
 if TYPE_CHECKING:

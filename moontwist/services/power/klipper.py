@@ -15,6 +15,7 @@ from twisted.logger import Logger
 from moontwist.config import ConfigError
 from moontwist.errors import ApiError
 from moontwist.services.power.device import PowerDevice, unsupported_option
+from moontwist.services.power.off_timer import OffTimer
 
 if TYPE_CHECKING:
     from moontwist.config import Section
@@ -34,7 +35,7 @@ class KlipperDevice(PowerDevice):
                               ("restart_klipper_when_powered", self.klipper_restart)):
             if value:
                 raise unsupported_option(section, option, "klipper_device")
-        self.timer: float | None = self.options["timer"]
+        self.timer = OffTimer(self, self.options["timer"])
         self.object_name: str = self.options["object_name"]
         parts = self.object_name.split()
         if parts[0] == "gcode_macro":
@@ -46,7 +47,6 @@ class KlipperDevice(PowerDevice):
                               f"for option 'object_name' in section [{section.name}]")
         self.is_shutdown = False
         self._update: Deferred[str] | None = None
-        self._timer_call: Any = None
 
     def device_info(self) -> dict[str, Any]:
         return {**super().device_info(), "is_shutdown": self.is_shutdown}
@@ -65,7 +65,7 @@ class KlipperDevice(PowerDevice):
         events.off("klippy_disconnected", self._klippy_disconnected)
         events.off("status_update", self._status_update)
         self.power.klippy.subscribe(self, {}).addErrback(lambda failure: None)
-        self._cancel_timer()
+        self.timer.cancel()
         return super().stop()
 
     def _on_klippy_ready(self) -> None:
@@ -90,12 +90,12 @@ class KlipperDevice(PowerDevice):
     def _klippy_disconnected(self) -> None:
         self.is_shutdown = False
         self._set_state("init")
-        self._cancel_timer()
+        self.timer.cancel()
 
     def klippy_shutdown(self) -> None:
         self.is_shutdown = True
         self._set_state("error")
-        self._cancel_timer()
+        self.timer.cancel()
 
     def _status_update(self, changes: dict[str, Any], eventtime: float) -> None:
         self._take(changes)
@@ -141,7 +141,7 @@ class KlipperDevice(PowerDevice):
     async def set_power(self, state: str) -> None:
         if self.is_shutdown:
             raise ApiError(f"Power Device {self.name}: Cannot set power for device when Klipper is shutdown")
-        self._cancel_timer()
+        self.timer.cancel()
         update: Deferred[str] = Deferred()
         self._update = update
         try:
@@ -162,10 +162,4 @@ class KlipperDevice(PowerDevice):
             self._update = None
             if timeout.active():
                 timeout.cancel()
-        if self.state == "on" and self.timer is not None:
-            self._timer_call = self.reactor.callLater(self.timer, self.power.set_device_power, self.name, "off")
-
-    def _cancel_timer(self) -> None:
-        if self._timer_call is not None and self._timer_call.active():
-            self._timer_call.cancel()
-        self._timer_call = None
+        self.timer.start()

@@ -109,26 +109,31 @@ POWER_TYPES: dict[str, SectionOptions] = {table.variant: table for table in (
            Option("status_url", "template", MISSING, "URL that tells the state."),
            Option("user", "template", "", "Basic auth user (with `password`)."),
            Option("password", "template", "", "Basic auth password (with `user`)."),
-           Option("request_template", "str", None, "Jinja2 template that sends each request (default: GET)."),
-           Option("response_template", "str", MISSING, "Jinja2 template that reads the answer and renders "
-                  "`on` or `off`."),
+           Option("request_template", "jinja_async", None, "Jinja2 template that sends each request "
+                  "(default: GET)."),
+           Option("response_template", "jinja_async", MISSING, "Jinja2 template that reads the answer and "
+                  "renders `on` or `off`."),
            _TIMEOUT),
     _table("uhubctl", "A USB hub port switched with `uhubctl` (which must be installed).",
            Option("location", "str", MISSING, "The hub's location as `uhubctl` names it (e.g. `1-1`)."),
            Option("port", "int", None, "The hub's port (none: the first port `uhubctl` reports)."),
            _TIMEOUT),
-    _table("mqtt", "A device switched over MQTT: moontwist does not have this type yet; the device is left out "
-           "with a warning.",
-           Option("command_topic", "str", None, "Topic commands are published to.", ignored=True),
-           Option("command_payload", "str", None, "Template of the command payload.", ignored=True),
-           Option("retain_command_state", "bool", False, "Publish commands retained.", ignored=True),
-           Option("query_topic", "str", None, "Topic state queries are published to.", ignored=True),
-           Option("query_payload", "str", None, "Template of the query payload.", ignored=True),
-           Option("query_after_command", "bool", False, "Query the state after each command.", ignored=True),
-           Option("state_topic", "str", None, "Topic the state is read from.", ignored=True),
-           Option("state_response_template", "str", None, "Template that reads the state payload.", ignored=True),
-           Option("state_timeout", "float", 2.0, "Seconds to wait for the state.", ignored=True),
-           Option("qos", "int", None, "QoS of the device's topics (none: `[mqtt] default_qos`).", ignored=True)),
+    _table("mqtt", "A device switched over MQTT (needs the `[mqtt]` component).",
+           Option("command_topic", "str", MISSING, "Topic commands are published to."),
+           Option("command_payload", "jinja", MISSING, "Template of the command payload (`command` is `on` or "
+                  "`off`)."),
+           Option("retain_command_state", "bool", False, "Publish commands retained."),
+           Option("query_topic", "str", None, "Topic state queries are published to (none: the device "
+                  "publishes its state retained)."),
+           Option("query_payload", "jinja", None, "Template of the query payload (none: empty)."),
+           Option("query_after_command", "bool", False, "Query the state after each command (with `query_topic`)."),
+           Option("state_topic", "str", MISSING, "Topic the device publishes its state on."),
+           Option("state_response_template", "jinja", "{payload}", "Template that renders a state payload as "
+                  "`on` or `off` (`discard`: ignore it); sees `payload`, `last_request`, `response_count`."),
+           Option("state_timeout", "float", 2.0, "Seconds to wait for the state after a command or query.",
+                  above=0.0),
+           Option("qos", "int", None, "QoS of the device's topics (none: `[mqtt] default_qos`).", minval=0,
+                  maxval=2)),
 )}
 
 

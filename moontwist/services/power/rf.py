@@ -13,17 +13,13 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet.threads import deferToThreadPool
-from twisted.logger import Logger
 
-from moontwist.errors import ApiError
 from moontwist.gpio import GpioOutput
 from moontwist.services.power.gpio import GpioDevice
 
 if TYPE_CHECKING:
     from moontwist.config import Section
     from moontwist.services.power.service import PowerService
-
-log = Logger()
 
 ZERO_BIT = (1, 3)
 ONE_BIT = (3, 1)
@@ -57,14 +53,6 @@ class RFDevice(GpioDevice):
     def _line_starts_on(self) -> bool:
         return False
 
-    async def set_power(self, state: str) -> None:
-        self._cancel_timer()
+    async def key(self, state: str) -> None:
         code = self.on_code if state == "on" else self.off_code
-        try:
-            await deferToThreadPool(self.reactor, self.reactor.getThreadPool(), self.transmit, self.output, code)
-        except OSError as error:
-            self.state = "error"
-            log.warn("Power device {name}: {error}", name=self.name, error=error)
-            raise ApiError(f"Error Toggling Device Power: {self.name}") from None
-        self.state = state
-        self._start_timer()
+        await deferToThreadPool(self.reactor, self.reactor.getThreadPool(), self.transmit, self.output, code)

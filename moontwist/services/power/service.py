@@ -1,8 +1,8 @@
 """The ``power`` component: every ``[power NAME]`` device, ``machine.device_power.*``.
 
-Loaded when a ``[power ...]`` section exists. Devices of a type Moonraker has
-but moontwist does not yet are left out with a warning; an unknown type is a
-configuration error, as in Moonraker. Batch requests switch their devices side
+Loaded when a ``[power ...]`` section exists. An unknown type is a
+configuration error, as in Moonraker; a device with a bad option is left out
+with a warning. Batch requests switch their devices side
 by side, so a device that does not answer delays no other.
 """
 
@@ -19,8 +19,8 @@ from moontwist.config import ConfigError
 from moontwist.errors import ApiError
 from moontwist.services.power.device import ACTIONS, STARTED_STATES, PowerDevice
 from moontwist.services.power.endpoints import PowerEndpoints
-from moontwist.services.power.options import TYPE, read_options
-from moontwist.services.power.types import DEVICE_TYPES, MOONRAKER_TYPES
+from moontwist.services.power.options import TYPE
+from moontwist.services.power.types import DEVICE_TYPES
 
 if TYPE_CHECKING:
     from moontwist.context import ServerContext
@@ -43,14 +43,9 @@ class PowerService(Service):
             kind = TYPE.read(section)
             make = device_types.get(kind)
             if make is None:
-                if kind not in MOONRAKER_TYPES:
-                    raise ConfigError(f"Unsupported Device Type: {kind}")
-                ctx.warnings.append(f"Power device [{section_name}]: moontwist has no '{kind}' power devices yet")
+                raise ConfigError(f"Unsupported Device Type: {kind}")
             try:
-                if make is None:
-                    read_options(section)  # declared and accepted, with no effect
-                else:
-                    self.devices[name] = make(name, section, self)
+                self.devices[name] = make(name, section, self)
             except ConfigError as error:
                 ctx.warnings.append(f"Failed to load power device [{section_name}]\n{error}")
         ctx.registry.register(PowerEndpoints(self))

@@ -12,7 +12,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
 
 from moontwist.protocols.tplink import TPLinkClient
-from moontwist.services.power.address import parse_address
+from moontwist.services.device_address import parse_address
 from moontwist.services.power.reachable import DeviceUnreachable, ReachableDevice, field
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The power device types moontwist has, and the ones Moonraker knows."""
+"""The power device types: every one Moonraker 0.11 has."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def gpio(name: str, section: "Section", power: "PowerService") -> PowerDevice:
     return GpioDevice(name, section, power)
 
 
+def mqtt(name: str, section: "Section", power: "PowerService") -> PowerDevice:
+    """The mqtt type renders Jinja2 templates: imported only when such a device is configured."""
+    from moontwist.services.power.mqtt import MqttDevice
+
+    return MqttDevice(name, section, power)
+
+
 def rf(name: str, section: "Section", power: "PowerService") -> PowerDevice:
     """The rf type keys a GPIO line: gpiod is imported only when such a device is configured."""
     from moontwist.services.power.rf import RFDevice
@@ -51,11 +58,7 @@ DEVICE_TYPES: dict[str, Callable[..., PowerDevice]] = {
     "uhubctl": UHubCtl,
     "gpio": gpio,
     "rf": rf,
+    "mqtt": mqtt,
 }
 
-MOONRAKER_TYPES = frozenset({
-    "gpio", "klipper_device", "tplink_smartplug", "tasmota", "shelly", "homeseer", "homeassistant",
-    "loxonev1", "rf", "mqtt", "smartthings", "hue", "http", "uhubctl",
-})
-
-__all__ = ["DEVICE_TYPES", "MOONRAKER_TYPES"]
+__all__ = ["DEVICE_TYPES"]

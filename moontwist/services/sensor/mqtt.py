@@ -7,35 +7,42 @@ the payload as ``payload``. It needs the MQTT component: without an
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from twisted.logger import Logger
 
 from moontwist.config import ConfigError
 from moontwist.config.section import Section
 from moontwist.config.template import TemplateError
+from moontwist.services.sensor.options import SENSOR_MQTT
 from moontwist.services.sensor.sensor import Sensor, SensorOptions
+
+if TYPE_CHECKING:
+    from moontwist.protocols.mqtt_packets import Publish
+
+log = Logger()
 
 
 class MqttSensor(Sensor):
     def __init__(self, options: SensorOptions, section: Section, mqtt: Any) -> None:
         super().__init__(options)
-        # Topic whose payloads carry the measurements.
-        self.state_topic = section.get_str("state_topic")
-        # Template turning a payload into values with set_result(name, value).
-        self.state_response = section.get_jinja_template("state_response_template")
-        # QoS of the subscription; default: [mqtt] default_qos.
-        self.qos = section.get_int("qos", None, minval=0, maxval=2)
+        settings = SENSOR_MQTT.read(section)
+        self.state_topic: str = settings["state_topic"]
+        self.state_response = settings["state_response_template"]
+        self.qos: int | None = settings["qos"]
         if mqtt is None:
             raise ConfigError(f"[{section.name}]: type 'mqtt' needs the [mqtt] component; add an [mqtt] section")
         self._mqtt = mqtt
 
     def start(self) -> None:
-        # The MQTT service's subscribe(topic, handler, qos); handlers get a message with .payload.
-        self._mqtt.subscribe(self.state_topic, self._message, self.qos)
+        self._mqtt.subscribe(self.state_topic, self._message, self.qos).addErrback(
+            lambda failure: log.error("Sensor {name}: cannot subscribe to {topic}: {error}", name=self.options.id,
+                                      topic=self.state_topic, error=failure.getErrorMessage()))
 
     def stop(self) -> None:
         self._mqtt.unsubscribe(self.state_topic, self._message)
 
-    def _message(self, message: Any) -> None:
+    def _message(self, message: "Publish") -> None:
         self.state_update(message.payload)
 
     def state_update(self, payload: bytes) -> None:

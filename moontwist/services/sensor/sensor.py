@@ -9,6 +9,7 @@ from typing import Any
 from moontwist.config import ConfigError
 from moontwist.config.section import Section
 from moontwist.services.jobs.history_fields import STRATEGIES, HistoryField
+from moontwist.services.sensor.options import SENSOR
 
 PARAMETER_PREFIX = "parameter_"
 HISTORY_FIELD_PREFIX = "history_field_"
@@ -30,13 +31,8 @@ def read_options(section: Section, warn: Any) -> SensorOptions:
     if len(parts) != 2:
         raise ConfigError(f"Invalid section name: {section.name}")
     sensor_id = parts[1]
-    # The sensor's type; Moonraker 0.11 has one: mqtt.
-    sensor_type = section.get_str("type")
-    # The name clients show; default: the section's NAME.
-    name = section.get_str("name", sensor_id)
-    # How many once-a-second values each parameter keeps for server.sensors.measurements.
-    store_size = section.get_int("sensor_store_size", 1200)
-    options = SensorOptions(sensor_id, sensor_type, name, store_size)
+    common = SENSOR.read(section, {"name": sensor_id})
+    options = SensorOptions(sensor_id, common["type"], common["name"], common["sensor_store_size"])
     for option in section.option_names():
         if option.startswith(PARAMETER_PREFIX):
             # parameter_NAME: key=value lines describing a measured value (units=kWh ...).

@@ -9,6 +9,7 @@ from treq.client import HTTPClient
 from twisted.internet.defer import Deferred
 from twisted.web.client import Agent, HTTPConnectionPool
 
+from moontwist.services.device_address import parse_address
 from moontwist.services.wled.strip import Strip, StripError
 
 ATTEMPTS = 3
@@ -17,7 +18,10 @@ ATTEMPTS = 3
 class HttpStrip(Strip):
     def __init__(self, name: str, options: dict[str, Any], reactor: Any) -> None:
         super().__init__(name, options)
-        self.url = f"{options['protocol']}://{options['address']}:{options['port']}/json"
+        # ``host:port`` in the address (ours, as for power devices) wins over ``port``.
+        address = parse_address(f"wled {name}", options["address"])
+        path = f"/{address.path}" if address.path else ""
+        self.url = f"{options['protocol']}://{address.netloc(options['port'])}{path}/json"
         # Three attempts of this many seconds, as Moonraker.
         self.timeout: float = options["timeout"]
         self.reactor = reactor
@@ -45,16 +49,17 @@ class HttpStrip(Strip):
         raise StripError(problem)
 
     async def _post(self, state: dict[str, Any]) -> tuple[int, bytes]:
-        exchange: Deferred[Any] = self._http.request("POST", self.url, json=state).addCallback(
-            lambda response: response.content().addCallback(lambda content: (response.code, content)))
-        timer = self.reactor.callLater(self.timeout, exchange.cancel)
+        timer = None
         try:
+            exchange: Deferred[Any] = self._http.request("POST", self.url, json=state).addCallback(
+                lambda response: response.content().addCallback(lambda content: (response.code, content)))
+            timer = self.reactor.callLater(self.timeout, exchange.cancel)
             result: tuple[int, bytes] = await exchange
             return result
         except Exception as error:
-            if not timer.active():
+            if timer is not None and not timer.active():
                 raise StripError(f"no answer from {self.url} within {self.timeout:g} s") from None
             raise StripError(f"{self.url}: {error}") from None
         finally:
-            if timer.active():
+            if timer is not None and timer.active():
                 timer.cancel()

@@ -26,7 +26,8 @@ WLED_HTTP = SectionOptions(
     "wled",
     "A strip reached over WLED's JSON API.",
     (
-        Option("address", "str", MISSING, "The strip's host name or address."),
+        Option("address", "str", MISSING,
+               "The strip's host, `host[:port]` (the `:port` is ours and wins over `port`)."),
         Option("port", "int", 80, "The strip's HTTP port."),
         Option("protocol", "str", "http", "`http` or `https`."),
         Option("timeout", "float", 2.0, "Seconds one of the three attempts at a request may take."),

@@ -82,6 +82,13 @@ class WledService(Service):
                         await strip.initialise()
                     except ApiError:
                         failed.append(strip)
+                    except CancelledError:
+                        raise
+                    except Exception as error:
+                        # Whatever else goes wrong is the strip's error state, never the service's.
+                        strip.error_state = f"WLED: Error {error}"
+                        log.error("WLED strip {name} failed to start: {error}", name=strip.name, error=error)
+                        failed.append(strip)
                 if not failed:
                     return
                 pending = failed

@@ -14,6 +14,7 @@ from moontwist.errors import ApiError
 from moontwist.services.jobs.history_fields import HistoryField, Tracker
 from moontwist.services.sensor import SensorService
 from tests.services.jobs.test_history import HistoryTestCase
+from tests.services.sensor.stand_in import Message, StandInMqtt
 
 
 class TrackerTests(SynchronousTestCase):
@@ -67,22 +68,6 @@ history_field_energy:
   exclude_paused=true
   init_tracker=true
 """
-
-
-class Message:
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-
-
-class StandInMqtt:
-    def __init__(self) -> None:
-        self.handlers: dict[str, Any] = {}
-
-    def subscribe(self, topic: str, handler: Any, qos: int | None = None) -> None:
-        self.handlers[topic] = handler
-
-    def unsubscribe(self, topic: str, handler: Any) -> None:
-        self.handlers.pop(topic, None)
 
 
 class HistoryFieldTests(HistoryTestCase):

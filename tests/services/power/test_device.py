@@ -171,10 +171,12 @@ class OptionTests(PowerTestCase):
 
 
 class ConfigTests(PowerTestCase):
-    def test_a_type_moontwist_lacks_is_left_out_with_a_warning(self) -> None:
-        self.start(ONE + "\n[power led]\ntype: mqtt\ncommand_topic: led/set\nstate_topic: led/state\n")
+    def test_an_mqtt_device_without_the_mqtt_component_is_left_out_with_a_warning(self) -> None:
+        self.start(ONE + "\n[power led]\ntype: mqtt\ncommand_topic: led/set\ncommand_payload: {command}\n"
+                   "state_topic: led/state\n")
         self.assertEqual(list(self.power.devices), ["printer"])
-        self.assertIn("Power device [power led]: moontwist has no 'mqtt' power devices yet", self.ctx.warnings)
+        self.assertIn("Failed to load power device [power led]\n[power led]: type 'mqtt' needs the [mqtt] "
+                      "component; add an [mqtt] section", self.ctx.warnings)
         self.assertEqual([w for w in self.ctx.config.unread_warnings() if "led" in w], [])
 
     def test_an_unknown_type_is_a_config_error(self) -> None:

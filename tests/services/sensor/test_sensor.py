@@ -1,9 +1,8 @@
-"""Sensors with a stand-in for the MQTT service (it lives on another branch until the
-merge): measurements from payloads, the once-a-second store, the three methods."""
+"""Sensors with a stand-in for the MQTT service (stand_in.py): measurements from
+payloads, the once-a-second store, the three methods."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -11,6 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from moontwist.errors import ApiError
 from moontwist.services.sensor import SensorService
 from tests.services.helpers_context import call, context_for
+from tests.services.sensor.stand_in import Message, StandInMqtt
 
 CONFIG = """
 [sensor power_meter]
@@ -33,24 +33,6 @@ history_field_energy:
   init_tracker=true
   precision=6
 """
-
-
-@dataclass
-class Message:
-    payload: bytes
-
-
-class StandInMqtt:
-    """The MQTT service's subscribe/unsubscribe, recording handlers."""
-
-    def __init__(self) -> None:
-        self.handlers: dict[str, Any] = {}
-
-    def subscribe(self, topic: str, handler: Any, qos: int | None = None) -> None:
-        self.handlers[topic] = handler
-
-    def unsubscribe(self, topic: str, handler: Any) -> None:
-        del self.handlers[topic]
 
 
 class SensorTests(SynchronousTestCase):

@@ -1,4 +1,4 @@
-"""``address`` of a networked device: ``host``, ``host:port`` or ``host/path`` as Moonraker takes it.
+"""``address`` of a networked device (power devices, WLED strips): ``host``, ``host:port`` or ``host/path``.
 
 Moonraker always uses the ``port`` option (or the protocol's port); a ``:port``
 in the address is our extension, and wins over the option.

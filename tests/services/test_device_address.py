@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.config import ConfigError
-from moontwist.services.power.address import DeviceAddress, parse_address
+from moontwist.services.device_address import DeviceAddress, parse_address
 
 
 class AddressTests(SynchronousTestCase):
