@@ -111,6 +111,11 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
     add("job_state", JobStateService(ctx))
     add("history", HistoryService.create(ctx))
     add("job_queue", JobQueueService.from_config(ctx))
+    if config.has_section("update_manager"):
+        # Imported only when configured: a plain install never loads it.
+        from moontwist.services.update_manager import UpdateManagerService
+
+        add("update_manager", UpdateManagerService(ctx))
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)

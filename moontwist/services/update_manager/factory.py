@@ -1,0 +1,53 @@
+"""Builds one updater per ``[update_manager NAME]`` section."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable
+
+from moontwist.config.errors import ConfigError
+from moontwist.services.update_manager.base import Store, Updater
+from moontwist.services.update_manager.settings import (
+    GIT_CHANNELS, WEB_CHANNELS, ManagerSettings, app_settings, git_settings, web_settings)
+
+if TYPE_CHECKING:
+    from moontwist.config import Config
+    from moontwist.services.update_manager.github import GitHub
+
+PREFIX = "update_manager "
+TYPES = ("git_repo", "web", "web_beta", "zip", "zip_beta", "python", "executable")
+
+
+MakeUpdater = Callable[[Store], Updater]
+
+
+def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings,
+                        github: "GitHub") -> dict[str, MakeUpdater]:
+    """Read every section now (so none is reported unread); updaters are made once the database runs."""
+    updaters: dict[str, MakeUpdater] = {}
+    for section_name in config.sections_with_prefix(PREFIX):
+        name = section_name[len(PREFIX):].strip().removeprefix("client ").strip()
+        if name in updaters:
+            raise ConfigError(f"Section [{section_name}]: updater '{name}' already configured")
+        section = config.section(section_name)
+        kind = section.get_str("type")
+        if kind == "git_repo":
+            from moontwist.services.update_manager.git_repo import GitRepoUpdater
+
+            default = manager.channel if name in ("klipper", "moonraker") and manager.channel else "dev"
+            app = app_settings(section, name, kind, manager, GIT_CHANNELS, default)
+            updaters[name] = partial(GitRepoUpdater, reactor, git_settings(section, app))
+        elif kind in ("web", "web_beta"):
+            from moontwist.services.update_manager.web import WebUpdater
+
+            default = "beta" if kind == "web_beta" else "stable"
+            app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
+            updaters[name] = partial(_web, WebUpdater, reactor, web_settings(section, app), github)
+        else:
+            raise ConfigError(f"Section [{section_name}]: type '{kind}' is not supported "
+                              f"(supported: git_repo, web, web_beta)")
+    return updaters
+
+
+def _web(cls: Any, reactor: Any, settings: Any, github: Any, store: Store) -> Updater:
+    return cls(reactor, settings, store, github)  # type: ignore[no-any-return]
