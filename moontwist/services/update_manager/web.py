@@ -45,11 +45,17 @@ class WebUpdater(Updater):
 
     async def initialize(self) -> None:
         fallback = [self.store.get("previous_release"), self.store.get("installing")]
-        await deferToThread(self.folder.settle, [name for name in fallback if name])
+        await deferToThread(self._settle, [name for name in fallback if name])
         if self.store.get("installing"):
             self.last_error = f"An update to {self.store.get('installing')} was interrupted; the previous version is kept"
             await self.store.save(installing=None, previous_release=None)
         await deferToThread(self._read_release_info)
+
+    def _settle(self, fallback: list[str]) -> None:
+        """Drop downloads a crash left behind, then let the release folder settle."""
+        for leftover in self.settings.path.parent.glob(f".{self.name}-download-*"):
+            _remove_tree(leftover)
+        self.folder.settle(fallback)
 
     def _read_release_info(self) -> None:
         self.warnings_found = []

@@ -6,11 +6,11 @@ import hashlib
 import io
 import json
 import zipfile
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet import reactor
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import NOT_DONE_YET, Site
 
 RESET_TIME = 4102444800
 
@@ -36,6 +36,7 @@ class FakeGitHub(Resource):
         self.remaining = 60
         self.requests: list[str] = []
         self.base = ""
+        self.on_download: Callable[[], None] | None = None
 
     def publish(self, version: str, data: bytes, prerelease: bool = False, digest: str | None = None) -> None:
         path = f"/download/{version}/mainsail.zip"
@@ -48,6 +49,9 @@ class FakeGitHub(Resource):
         path = request.uri.decode()
         self.requests.append(path)
         if path in self.assets:
+            if self.on_download is not None:
+                self.on_download()
+                return NOT_DONE_YET
             return self.assets[path]
         self.remaining -= 1
         request.setHeader("X-RateLimit-Limit", "60")

@@ -24,7 +24,7 @@ exit $status
 '''
 SYSTEMCTL = '''
 dir=$(dirname "$0")
-if [ -f "$dir/crash_on" ] && [ "systemctl" = "$(cat "$dir/crash_on")" ]; then kill -9 $(cat "$dir/daemon_pid"); fi
+if [ "$1" = restart ] && [ -f "$dir/crash_on" ] && [ "systemctl" = "$(cat "$dir/crash_on")" ]; then kill -9 $PPID; fi
 exit 0
 '''
 ENV = {"GIT_AUTHOR_NAME": "Tester", "GIT_AUTHOR_EMAIL": "t@example.invalid",
