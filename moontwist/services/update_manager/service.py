@@ -193,6 +193,7 @@ class UpdateManagerService(Service):
         return start <= hour < end if start < end else (hour >= start or hour < end)
 
     def auto_refresh(self) -> "Deferred[None] | None":
+        """The hourly check: refresh the applications whose interval has passed, inside the window."""
         if self.current is not None or self.is_printing() or not self.in_refresh_window():
             return None
         due = [name for name, updater in self.updaters.items() if updater.needs_refresh(self.now())]
@@ -210,7 +211,7 @@ class UpdateManagerService(Service):
             self.notify_refreshed()
 
         self._running = Deferred.fromCoroutine(run())
-        return None
+        return self._running
 
     async def update(self, name: str) -> str:
         updater = self.updater(name)
