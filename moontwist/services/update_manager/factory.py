@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from moontwist.config.errors import ConfigError
 from moontwist.services.update_manager.base import Store, Updater
 from moontwist.services.update_manager.settings import (
-    GIT_CHANNELS, WEB_CHANNELS, ManagerSettings, app_settings, git_settings, web_settings)
+    DEFAULT_INDEX, GIT_CHANNELS, WEB_CHANNELS, AppSettings, ManagerSettings, PythonSettings, app_settings,
+    git_settings, python_settings, web_settings)
 
 if TYPE_CHECKING:
     from moontwist.config import Config
@@ -42,12 +45,35 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
 
             default = "beta" if kind == "web_beta" else "stable"
             app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
-            updaters[name] = partial(_web, WebUpdater, reactor, web_settings(section, app), github)
+            updaters[name] = partial(_indexed, WebUpdater, reactor, web_settings(section, app), github)
+        elif kind == "python":
+            from moontwist.services.update_manager.python_env import PythonUpdater
+
+            default = manager.channel if name == "moonraker" and manager.channel in WEB_CHANNELS else "stable"
+            app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
+            updaters[name] = partial(_indexed, PythonUpdater, reactor, python_settings(section, app), github)
         else:
             raise ConfigError(f"Section [{section_name}]: type '{kind}' is not supported "
-                              f"(supported: git_repo, web, web_beta)")
+                              f"(supported: git_repo, web, web_beta, python)")
+    if "moonraker" not in updaters and sys.prefix != sys.base_prefix:
+        updaters["moonraker"] = partial(_indexed, _python_updater(), reactor, self_settings(manager), github)
     return updaters
 
 
-def _web(cls: Any, reactor: Any, settings: Any, github: Any, store: Store) -> Updater:
-    return cls(reactor, settings, store, github)  # type: ignore[no-any-return]
+def _python_updater() -> Any:
+    from moontwist.services.update_manager.python_env import PythonUpdater
+
+    return PythonUpdater
+
+
+def self_settings(manager: ManagerSettings) -> PythonSettings:
+    """moontwist itself, the ``moonraker`` entry clients look for: the package in this virtualenv."""
+    channel = manager.channel if manager.channel in WEB_CHANNELS else "stable"
+    app = AppSettings("moonraker", "python", channel, manager.refresh_interval, [], True, ["moonraker"])
+    return PythonSettings(app, Path(sys.prefix), "moontwist", None, DEFAULT_INDEX)
+
+
+def _indexed(cls: Any, reactor: Any, settings: Any, index: Any, store: Store) -> Updater:
+    return cls(reactor, settings, store, index)  # type: ignore[no-any-return]
+
+

@@ -56,18 +56,23 @@ class GitHub:
         if self.remaining == 0 and self.reset_time is not None and self.reactor.seconds() < self.reset_time:
             raise UpdateError(f"GitHub rate limit reached; it resets at {self.reset_time:.0f} (Unix time)", 503)
         url = f"{self.base_url}/{path.lstrip('/')}"
+        return await self.get_json_from(url, record=True)
+
+    async def get_json_from(self, url: str, record: bool = False) -> Any:
+        """GET a JSON document (also PyPI's JSON API); ``record`` keeps GitHub's rate-limit figures."""
         try:
             response = await self._client().get(url, headers=HEADERS, timeout=API_TIMEOUT)
             body = await response.content()
         except Exception as error:
-            raise UpdateError(f"GitHub request {url} failed: {error}", 503) from None
-        await self._record(response.headers)
+            raise UpdateError(f"Request {url} failed: {error}", 503) from None
+        if record:
+            await self._record(response.headers)
         if response.code != 200:
-            raise UpdateError(f"GitHub request {url} failed with status {response.code}", 503)
+            raise UpdateError(f"Request {url} failed with status {response.code}", 503)
         try:
             return json.loads(body)
         except ValueError:
-            raise UpdateError(f"GitHub request {url} returned invalid JSON", 503) from None
+            raise UpdateError(f"Request {url} returned invalid JSON", 503) from None
 
     async def _record(self, headers: Any) -> None:
         def header(name: str) -> str | None:

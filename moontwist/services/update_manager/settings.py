@@ -11,6 +11,7 @@ HOUR = 3600.0
 GIT_CHANNELS = ("stable", "beta", "dev")
 WEB_CHANNELS = ("stable", "beta")
 DEFAULT_GITHUB_API = "https://api.github.com"
+DEFAULT_INDEX = "https://pypi.org"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,20 @@ class WebSettings:
     persistent_files: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PythonSettings:
+    app: AppSettings
+    virtualenv: Path
+    project_name: str
+    requirements: Path | None
+    index_url: str
+
+    @property
+    def distribution(self) -> str:
+        """The project name without extras: ``moontwist[dbus]`` -> ``moontwist``."""
+        return self.project_name.partition("[")[0]
+
+
 def app_settings(section: Section, name: str, kind: str, manager: ManagerSettings,
                  channels: tuple[str, ...], default_channel: str) -> AppSettings:
     # channel: stable (releases), beta (pre-releases too) or dev (branch head, git only)
@@ -152,3 +167,15 @@ def web_settings(section: Section, app: AppSettings) -> WebSettings:
     # persistent_files: files in path kept across updates (config.json, ...)
     persistent = section.get_list("persistent_files", [])
     return WebSettings(app, path, repo, persistent)
+
+
+def python_settings(section: Section, app: AppSettings) -> PythonSettings:
+    # virtualenv: the package's virtualenv (it becomes a link to versioned virtualenvs)
+    venv = Path(section.get_str("virtualenv")).expanduser().absolute()
+    # project_name: the package to install, extras allowed (pkg[extra]); defaults to the section name
+    project = section.get_str("project_name", app.name)
+    # requirements: a pip requirements file installed before the package
+    requirements = section.get_path("requirements", None)
+    # index_url (moontwist): the package index (PyPI's JSON API and /simple), e.g. a local mirror
+    index = section.get_str("index_url", DEFAULT_INDEX).rstrip("/")
+    return PythonSettings(app, venv, project, requirements, index)
