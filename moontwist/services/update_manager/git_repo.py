@@ -98,7 +98,8 @@ class GitRepoUpdater(Updater):
             await self.git.run("reset", "--hard", "--quiet", origin)
         except GitError as error:
             self.last_error = (f"An update interrupted at {time.ctime(transaction['started'])} could not be "
-                               f"undone: {error}")
+                               f"undone: {error}; machine.update.recover (name={self.name}, hard=false) "
+                               f"returns the repo to a clean state")
             return
         self.last_error = (f"An update to {transaction['to'][:8]} was interrupted; "
                            f"the repo was returned to {origin[:8]}")
@@ -356,6 +357,10 @@ class GitRepoUpdater(Updater):
         raise UpdateError(f"No commit to reset {self.name} to; use hard=true", 400)
 
     async def _soft_recover(self, progress: Progress) -> None:
+        lock = self.settings.path / ".git" / "index.lock"
+        if lock.exists():
+            progress("Removing the lock an interrupted git command left (index.lock)")
+            lock.unlink()
         index = self.settings.path / ".git" / "index"
         if self.local.index_corrupt and index.exists():
             progress("Removing the damaged index")

@@ -201,3 +201,12 @@ class GitRepoTests(TestCase):
         self.assertEqual(git(origin.install, "fsck", "--no-dangling"), "")
         last = [m["params"][0] for m in client.notifications if m["method"] == "notify_update_response"][-1]
         self.assertEqual((last["application"], last["complete"]), ("recover_klipper", True))
+
+    async def test_soft_recovery_removes_the_lock_of_an_interrupted_git_command(self) -> None:
+        daemon, origin, _ = await self.start()
+        (origin.install / ".git" / "index.lock").write_text("")
+        (origin.install / "klippy.py").write_text("half written\n")
+        code, body = await post(daemon, "/machine/update/recover?name=klipper&hard=false")
+        self.assertEqual((code, body.get("result")), (200, "ok"), body)
+        self.assertFalse((origin.install / ".git" / "index.lock").exists())
+        self.assertEqual((origin.install / "klippy.py").read_text(), "print(1)\n")
