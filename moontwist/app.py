@@ -115,7 +115,12 @@ def build(options: Options, reactor: Any = None, freeze: bool = False) -> Ordere
         # Imported only when configured: a plain install never loads it.
         from moontwist.services.update_manager import UpdateManagerService
 
-        add("update_manager", UpdateManagerService(ctx))
+        try:
+            add("update_manager", UpdateManagerService(ctx))
+        except ConfigError as error:
+            # As Moonraker: a component that cannot load is reported, the server still starts.
+            ctx.failed_components.append("update_manager")
+            ctx.warnings.append(f"Component 'update_manager' failed to load with error: {error}")
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     _add_http_listeners(ctx, root, server)
     collector = CollectorService(reactor, ctx.connections, ctx.events, freeze)
