@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -18,8 +19,7 @@ if TYPE_CHECKING:
     from moontwist.services.update_manager.github import GitHub
 
 PREFIX = "update_manager "
-TYPES = ("git_repo", "web", "web_beta", "zip", "zip_beta", "python", "executable")
-
+BUILT_IN = ("moonraker", "klipper")
 
 MakeUpdater = Callable[[Store], Updater]
 
@@ -33,6 +33,12 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
         if name in updaters:
             raise ConfigError(f"Section [{section_name}]: updater '{name}' already configured")
         section = config.section(section_name)
+        if name in BUILT_IN and not section.has_option("type"):
+            # Moonraker's built-in entries take only a few overrides here.
+            overrides = _built_in_overrides(section, manager)
+            if name == "moonraker" and sys.prefix != sys.base_prefix:
+                updaters[name] = partial(_indexed, _python_updater(), reactor, self_settings(overrides), github)
+            continue
         kind = section.get_str("type")
         if kind == "git_repo":
             from moontwist.services.update_manager.git_repo import GitRepoUpdater
@@ -58,6 +64,16 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
     if "moonraker" not in updaters and sys.prefix != sys.base_prefix:
         updaters["moonraker"] = partial(_indexed, _python_updater(), reactor, self_settings(manager), github)
     return updaters
+
+
+def _built_in_overrides(section: Any, manager: ManagerSettings) -> ManagerSettings:
+    # channel / refresh_interval: per-entry overrides of the [update_manager] defaults
+    channel = section.get_choice("channel", GIT_CHANNELS, manager.channel or "dev")
+    hours = section.get_int("refresh_interval", int(manager.refresh_interval // 3600), minval=1)
+    # pinned_commit / report_anomalies: read as Moonraker does; moontwist's own entry is a package
+    section.get_str("pinned_commit", None)
+    section.get_bool("report_anomalies", True)
+    return replace(manager, channel=channel, refresh_interval=hours * 3600.0)
 
 
 def _python_updater() -> Any:

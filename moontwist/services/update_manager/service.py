@@ -20,9 +20,8 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from moontwist.errors import ApiError
-from moontwist.services.update_manager.base import Updater, UpdateError
+from moontwist.services.update_manager.base import Store, Updater, UpdateError
 from moontwist.services.update_manager.endpoints import UpdateEndpoints
-from moontwist.services.update_manager.base import Store
 from moontwist.services.update_manager.factory import configured_updaters
 from moontwist.services.update_manager.github import GitHub
 from moontwist.services.update_manager.settings import ManagerSettings, manager_settings

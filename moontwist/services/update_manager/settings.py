@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from moontwist.config.errors import ConfigError
 from moontwist.config.section import Section
 
