@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from moontwist.config.errors import ConfigError
 from moontwist.services.update_manager.base import Store, Updater
 from moontwist.services.update_manager.settings import (
-    DEFAULT_INDEX, GIT_CHANNELS, WEB_CHANNELS, AppSettings, ManagerSettings, PythonSettings, app_settings,
+    DEFAULT_INDEX, GIT_CHANNELS, WEB_CHANNELS, AppSettings, GitSettings, ManagerSettings, PythonSettings,
+    app_settings,
     git_settings, python_settings, web_settings)
 
 if TYPE_CHECKING:
@@ -93,3 +94,18 @@ def _indexed(cls: Any, reactor: Any, settings: Any, index: Any, store: Store) ->
     return cls(reactor, settings, store, index)  # type: ignore[no-any-return]
 
 
+
+
+KLIPPER_ORIGIN = "https://github.com/Klipper3d/klipper.git"
+
+
+def klipper_settings(manager: ManagerSettings, klipper_path: Path, python_path: Path | None) -> GitSettings:
+    """The ``klipper`` entry Moonraker creates from where Klippy says it runs."""
+    channel = manager.channel or "dev"
+    app = AppSettings("klipper", "git_repo", channel, manager.refresh_interval, [], True, ["klipper"])
+    venv = python_path.parent.parent if python_path is not None and (python_path.parent.parent /
+                                                                        "pyvenv.cfg").exists() else None
+    requirements = klipper_path / "scripts" / "klippy-requirements.txt" if venv is not None else None
+    dependencies = klipper_path / "scripts" / "system-dependencies.json"
+    return GitSettings(app, klipper_path, KLIPPER_ORIGIN, "master", None, None, venv, requirements,
+                       dependencies if dependencies.exists() else None)

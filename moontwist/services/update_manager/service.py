@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from twisted.application.service import Service
@@ -22,7 +23,7 @@ from twisted.logger import Logger
 from moontwist.errors import ApiError
 from moontwist.services.update_manager.base import Store, Updater, UpdateError
 from moontwist.services.update_manager.endpoints import UpdateEndpoints
-from moontwist.services.update_manager.factory import configured_updaters
+from moontwist.services.update_manager.factory import configured_updaters, klipper_settings
 from moontwist.services.update_manager.github import GitHub
 from moontwist.services.update_manager.settings import ManagerSettings, manager_settings
 
@@ -77,8 +78,36 @@ class UpdateManagerService(Service):
                                                     self.settings.refresh_interval)
         for name, make in self.makers.items():
             self.updaters[name] = make(Store(namespace, name))
+        self.ctx.events.on("klippy_ready", self._klippy_ready)
         self._running = Deferred.fromCoroutine(self._initialize())
         return self._running
+
+    def _klippy_ready(self) -> None:
+        """Without a configured ``klipper`` entry, follow the repo Klippy runs from (as Moonraker)."""
+        if "klipper" in self.updaters or "klipper" in self.makers or self.current is not None:
+            return
+        klippy = self.ctx.components.get("klippy")
+        if klippy is not None:
+            klippy.request("info").addCallback(self._klipper_found).addErrback(
+                lambda failure: log.warn("update_manager: Klippy info failed: {error}",
+                                         error=failure.getErrorMessage()))
+
+    def _klipper_found(self, info: Any) -> "Deferred[None] | None":
+        path = info.get("klipper_path") if isinstance(info, dict) else None
+        if not path or not (Path(path) / ".git").exists() or "klipper" in self.updaters:
+            return None
+        from moontwist.services.update_manager.git_repo import GitRepoUpdater
+
+        python = info.get("python_path")
+        settings = klipper_settings(self.settings, Path(path), Path(python) if python else None)
+        updater = GitRepoUpdater(self.ctx.reactor, settings, Store(self.database.namespace(NAMESPACE), "klipper"))
+        self.updaters["klipper"] = updater
+
+        async def initialize() -> None:
+            await updater.initialize()
+            self.notify_refreshed()
+
+        return Deferred.fromCoroutine(initialize())
 
     async def _initialize(self) -> None:
         for name, updater in list(self.updaters.items()):
@@ -95,6 +124,7 @@ class UpdateManagerService(Service):
 
     def stopService(self) -> "Deferred[Any] | None":
         super().stopService()
+        self.ctx.events.off("klippy_ready", self._klippy_ready)
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         running, self._running = self._running, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from typing import Any
 
@@ -10,7 +11,7 @@ from twisted.internet.defer import Deferred, gatherResults
 from twisted.trial.unittest import TestCase
 
 from tests.integration.clients import connect_websocket, http_client
-from tests.integration.daemon import start_daemon
+from tests.integration.daemon import BASE_CONFIG, start_daemon
 from tests.services.machine.helpers import calls
 from tests.services.update_manager.fixtures import (
     commit, git, host_programs, origin_in, unpack_all, update_config)
@@ -210,3 +211,23 @@ class GitRepoTests(TestCase):
         self.assertEqual((code, body.get("result")), (200, "ok"), body)
         self.assertFalse((origin.install / ".git" / "index.lock").exists())
         self.assertEqual((origin.install / "klippy.py").read_text(), "print(1)\n")
+
+
+class KlipperEntryTests(TestCase):
+    timeout = 30
+
+    async def test_the_klipper_entry_follows_the_repo_klippy_runs_from(self) -> None:
+        host_programs(self)
+        origin = origin_in(self)
+        previous = os.environ["HOME"]
+        os.environ["HOME"] = str(origin.install.parent)  # the simulator reports ~/klipper
+        self.addCleanup(os.environ.__setitem__, "HOME", previous)
+        daemon = await start_daemon(self, "[update_manager]\nenable_system_updates: False\n\n" + BASE_CONFIG,
+                                    simulate=True)
+        client = await connect_websocket(self, daemon.ws_url)
+        refreshed = await client.next_notification("notify_update_refreshed")
+        info = refreshed["params"][0]["version_info"]["klipper"]
+        self.assertEqual((info["configured_type"], info["current_hash"]), ("git_repo", origin.second))
+        self.assertEqual((info["owner"], info["repo_name"], info["recovery_url"]),
+                         ("Klipper3d", "klipper", "https://github.com/Klipper3d/klipper.git"))
+        self.assertIn(f"Unofficial remote url: {origin.bare}", info["anomalies"])
