@@ -233,6 +233,8 @@ class GitRepoUpdater(Updater):
         if self.local.version.dirty:
             raise UpdateError(f"Repo {self.name} has local modifications; "
                               f"machine.update.recover (hard=false) discards them", 503)
+        if not self.is_valid():
+            raise UpdateError(f"Repo {self.name} is not valid: {'; '.join(self.anomalies())}", 503)
 
     async def update(self, progress: Progress) -> bool:
         self.git.on_line = progress

@@ -212,6 +212,16 @@ class GitRepoTests(TestCase):
         self.assertFalse((origin.install / ".git" / "index.lock").exists())
         self.assertEqual((origin.install / "klippy.py").read_text(), "print(1)\n")
 
+    async def test_an_update_from_an_unofficial_remote_is_refused(self) -> None:
+        host_programs(self)
+        origin = origin_in(self)
+        git(origin.install, "remote", "set-url", "origin", "https://example.invalid/fork/klipper.git")
+        daemon = await start_daemon(self, update_config(origin))
+        code, body = await post(daemon, "/machine/update/klipper")
+        self.assertEqual((code, body["error"]["message"]),
+                         (503, "Repo klipper is not valid: Unofficial remote url: "
+                               "https://example.invalid/fork/klipper.git"))
+
 
 class KlipperEntryTests(TestCase):
     timeout = 30
