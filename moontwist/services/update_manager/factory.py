@@ -13,7 +13,7 @@ from moontwist.services.update_manager.base import Store, Updater
 from moontwist.services.update_manager.settings import (
     DEFAULT_INDEX, GIT_CHANNELS, WEB_CHANNELS, AppSettings, GitSettings, ManagerSettings, PythonSettings,
     app_settings,
-    git_settings, python_settings, web_settings)
+    git_settings, python_settings, web_settings, zip_settings)
 
 if TYPE_CHECKING:
     from moontwist.config import Config
@@ -53,6 +53,12 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
             default = "beta" if kind == "web_beta" else "stable"
             app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
             updaters[name] = partial(_indexed, WebUpdater, reactor, web_settings(section, app), github)
+        elif kind in ("zip", "zip_beta"):
+            from moontwist.services.update_manager.web import ZipUpdater
+
+            default = "beta" if kind == "zip_beta" else "stable"
+            app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
+            updaters[name] = partial(_indexed, ZipUpdater, reactor, zip_settings(section, app), github)
         elif kind == "python":
             from moontwist.services.update_manager.python_env import PythonUpdater
 
@@ -61,7 +67,7 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
             updaters[name] = partial(_indexed, PythonUpdater, reactor, python_settings(section, app), github)
         else:
             raise ConfigError(f"Section [{section_name}]: type '{kind}' is not supported "
-                              f"(supported: git_repo, web, web_beta, python)")
+                              f"(supported: git_repo, web, web_beta, zip, zip_beta, python)")
     if "moonraker" not in updaters and sys.prefix != sys.base_prefix:
         updaters["moonraker"] = partial(_indexed, _python_updater(), reactor, self_settings(manager), github)
     return updaters

@@ -167,6 +167,8 @@ class UpdateManagerService(Service):
     def check_idle(self, action: str) -> None:
         if not self.initialized:
             raise Busy(f"{action} refused: the update manager is still initializing")
+        if self.current == "refresh":
+            raise Busy(f"{action} refused: a refresh is in progress")
         if self.current is not None:
             raise Busy(f"{action} refused: {self.current} is currently updating")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from moontwist.config.errors import ConfigError
@@ -92,6 +92,8 @@ class WebSettings:
     path: Path
     repo: str
     persistent_files: list[str] = field(default_factory=list)
+    virtualenv: Path | None = None
+    requirements: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,3 +182,14 @@ def python_settings(section: Section, app: AppSettings) -> PythonSettings:
     # index_url (moontwist): the package index (PyPI's JSON API and /simple), e.g. a local mirror
     index = section.get_str("index_url", DEFAULT_INDEX).rstrip("/")
     return PythonSettings(app, venv, project, requirements, index)
+
+
+def zip_settings(section: Section, app: AppSettings) -> WebSettings:
+    web = web_settings(section, app)
+    # virtualenv: the application's Python virtualenv (zip type)
+    venv = section.get_path("virtualenv", None)
+    # requirements: pip requirements file inside the release, installed after each switch
+    requirements = section.get_str("requirements", None)
+    if venv is not None and requirements is None:
+        raise _error(section, "Option 'requirements' is required when 'virtualenv' is set")
+    return replace(web, virtualenv=venv, requirements=requirements)

@@ -19,6 +19,8 @@ from twisted.internet.threads import deferToThread
 from moontwist.services.update_manager.base import Progress, Store, Updater, UpdateError
 from moontwist.services.update_manager.github import GitHub
 from moontwist.services.update_manager.releases import ReleaseFolder
+from moontwist.services.update_manager.runner import CommandFailed, check
+from moontwist.services.update_manager.services import restart_services
 from moontwist.services.update_manager.settings import WebSettings
 
 RELEASE_INFO = "release_info.json"
@@ -174,6 +176,34 @@ class WebUpdater(Updater):
             info_path.write_text(json.dumps({"project_name": self.project, "project_owner": self.owner,
                                              "version": version}))
         self.folder.switch(version)
+
+
+class ZipUpdater(WebUpdater):
+    """``type: zip``: an application shipped as a release zip; its requirements and services follow."""
+
+    configured_type = "zip"
+
+    async def update(self, progress: Progress) -> bool:
+        changed = await super().update(progress)
+        if changed:
+            await self._after_switch(progress)
+        return changed
+
+    async def rollback(self, progress: Progress) -> None:
+        await super().rollback(progress)
+        await self._after_switch(progress)
+
+    async def _after_switch(self, progress: Progress) -> None:
+        venv, requirements = self.settings.virtualenv, self.settings.requirements
+        if venv is not None and requirements is not None:
+            progress("Installing Python requirements...")
+            try:
+                await check(self.reactor, [str(venv / "bin" / "pip"), "install", "-r",
+                                           str(self.settings.path / requirements)],
+                            timeout=1800.0, on_line=progress)
+            except CommandFailed as error:
+                raise UpdateError(str(error)) from None
+        await restart_services(self.reactor, self.settings.app.managed_services, progress)
 
 
 def _remove_tree(path: Path) -> None:

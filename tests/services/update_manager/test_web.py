@@ -10,7 +10,9 @@ from twisted.trial.unittest import TestCase
 
 from tests.integration.clients import connect_websocket
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir, start_daemon
+from tests.services.machine.helpers import calls
 from tests.services.update_manager.fake_github import RESET_TIME, release_zip, start_fake_github
+from tests.services.update_manager.fixtures import host_programs
 from tests.services.update_manager.test_git_repo import get, post
 
 
@@ -99,3 +101,21 @@ class WebTests(TestCase):
         self.assertEqual((path / "index.html").read_text(), "<html>v1</html>")
         self.assertFalse(path.is_symlink())
         self.assertEqual(sorted(p.name for p in path.parent.iterdir() if "download" in p.name), [])
+
+    async def test_a_zip_application_restarts_its_services_after_update_and_rollback(self) -> None:
+        programs = host_programs(self)
+        github = start_fake_github(self)
+        path = install_v1(short_temp_dir(self))
+        config = web_config(github.base, path, "zip").replace("info_tags:", "managed_services: mainsail\ninfo_tags:")
+        daemon = await start_daemon(self, config)
+        github.publish("v2.0.0", release_zip("v2.0.0"))
+        code, body = await post(daemon, "/machine/update/client?name=mainsail")
+        self.assertEqual((code, body.get("result")), (200, "ok"), body)
+        self.assertEqual((path / "index.html").read_text(), "<html>v2.0.0</html>")
+        self.assertEqual(calls(programs).count("systemctl restart mainsail"), 1)
+        info = (await get(daemon, "/machine/update/status"))["result"]["version_info"]["mainsail"]
+        self.assertEqual((info["configured_type"], info["version"]), ("zip", "v2.0.0"))
+        code, _ = await post(daemon, "/machine/update/rollback?name=mainsail")
+        self.assertEqual(code, 200)
+        self.assertEqual((path / "index.html").read_text(), "<html>v1</html>")
+        self.assertEqual(calls(programs).count("systemctl restart mainsail"), 2)
