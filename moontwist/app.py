@@ -179,6 +179,10 @@ def _compose(ctx: ServerContext, log_file: RollingLogFile | None, freeze: bool) 
         from moontwist.services.button import ButtonService
 
         _add_optional(ctx, add, "button", ButtonService.from_config)
+    if config.has_section("update_manager"):
+        from moontwist.services.update_manager import UpdateManagerService
+
+        _add_optional(ctx, add, "update_manager", UpdateManagerService)
     add("unix_socket", UnixSocketService(ctx, options.unix_socket))
     if config.sections_with_prefix("sensor "):
         from moontwist.services.sensor import SensorService

@@ -1,0 +1,113 @@
+"""GitHub's release API, with its rate-limit figures kept for ``machine.update.status``.
+
+The base URL comes from ``[update_manager] github_api_url`` (a mirror, or the
+loopback fake the tests run). Downloads stream to a file and are hashed as
+they arrive. Every request has a timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from moontwist.services.update_manager.base import UpdateError
+
+if TYPE_CHECKING:
+    from moontwist.database.namespace import Namespace
+
+API_TIMEOUT = 30.0
+DOWNLOAD_TIMEOUT = 600.0
+STATS_KEY = "github_rate_limit"
+HEADERS = {"Accept": ["application/vnd.github+json"], "User-Agent": ["moontwist"]}
+
+
+class GitHub:
+    def __init__(self, reactor: Any, base_url: str) -> None:
+        self.reactor = reactor
+        self.base_url = base_url
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.reset_time: float | None = None
+        self.namespace: "Namespace | None" = None
+
+    def restore(self, namespace: "Namespace") -> None:
+        """The last figures seen, so a restart reports them without asking GitHub."""
+        self.namespace = namespace
+        saved = namespace.get(STATS_KEY, None) or {}
+        self.limit = saved.get("limit")
+        self.remaining = saved.get("remaining")
+        self.reset_time = saved.get("reset_time")
+
+    def stats(self) -> dict[str, Any]:
+        return {"github_rate_limit": self.limit, "github_requests_remaining": self.remaining,
+                "github_limit_reset_time": self.reset_time}
+
+    def _client(self) -> Any:
+        import treq
+        from twisted.web.client import Agent, HTTPConnectionPool
+
+        pool = HTTPConnectionPool(self.reactor, persistent=False)
+        return treq.client.HTTPClient(Agent(self.reactor, pool=pool))
+
+    async def get_json(self, path: str) -> Any:
+        """GET ``{base}/{path}``; refused while GitHub's limit is used up."""
+        if self.remaining == 0 and self.reset_time is not None and self.reactor.seconds() < self.reset_time:
+            raise UpdateError(f"GitHub rate limit reached; it resets at {self.reset_time:.0f} (Unix time)", 503)
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        return await self.get_json_from(url, record=True)
+
+    async def get_json_from(self, url: str, record: bool = False) -> Any:
+        """GET a JSON document (also PyPI's JSON API); ``record`` keeps GitHub's rate-limit figures."""
+        try:
+            response = await self._client().get(url, headers=HEADERS, timeout=API_TIMEOUT)
+            body = await response.content()
+        except Exception as error:
+            raise UpdateError(f"Request {url} failed: {error}", 503) from None
+        if record:
+            await self._record(response.headers)
+        if response.code != 200:
+            raise UpdateError(f"Request {url} failed with status {response.code}", 503)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise UpdateError(f"Request {url} returned invalid JSON", 503) from None
+
+    async def _record(self, headers: Any) -> None:
+        def header(name: str) -> str | None:
+            values = headers.getRawHeaders(name)
+            return values[0] if values else None
+
+        limit, remaining, reset = (header(f"X-RateLimit-{part}") for part in ("Limit", "Remaining", "Reset"))
+        if limit is None or remaining is None or reset is None:
+            return
+        try:
+            self.limit, self.remaining, self.reset_time = int(limit), int(remaining), float(reset)
+        except ValueError:
+            return
+        if self.namespace is not None:
+            await self.namespace.insert(STATS_KEY, {"limit": self.limit, "remaining": self.remaining,
+                                                    "reset_time": self.reset_time})
+
+    async def download(self, url: str, destination: Path) -> str:
+        """Stream ``url`` to ``destination``; fires with the body's sha256."""
+        digest = hashlib.sha256()
+        try:
+            response = await self._client().get(url, headers={"User-Agent": ["moontwist"]},
+                                                timeout=DOWNLOAD_TIMEOUT)
+            if response.code != 200:
+                raise UpdateError(f"Download of {url} failed with status {response.code}", 503)
+            with destination.open("wb") as handle:
+                def write(chunk: bytes) -> None:
+                    digest.update(chunk)
+                    handle.write(chunk)
+
+                import treq
+
+                await treq.collect(response, write)
+        except UpdateError:
+            raise
+        except Exception as error:
+            raise UpdateError(f"Download of {url} failed: {error}", 503) from None
+        return digest.hexdigest()

@@ -1,0 +1,32 @@
+"""Restarting the services an application names in ``managed_services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moontwist.services.update_manager.base import Progress, UpdateError
+from moontwist.services.update_manager.runner import CommandFailed, check
+
+RESTART_TIMEOUT = 60.0
+
+
+async def restart_services(reactor: Any, services: list[str], progress: Progress) -> None:
+    """``sudo -n systemctl restart`` each service; moontwist itself (``moonraker``) last."""
+    for service in sorted(services, key=lambda name: name == "moonraker"):
+        progress(f"Restarting service {service}...")
+        try:
+            await check(reactor, ["sudo", "-n", "systemctl", "restart", service], timeout=RESTART_TIMEOUT)
+        except CommandFailed as error:
+            raise UpdateError(f"Unable to restart {service}: {error}") from None
+
+
+async def install_system_packages(reactor: Any, packages: list[str], progress: Progress) -> None:
+    """``sudo -n apt-get install`` the packages an application depends on."""
+    if not packages:
+        return
+    progress(f"Installing system dependencies: {' '.join(packages)}")
+    try:
+        await check(reactor, ["sudo", "-n", "apt-get", "install", "--yes", *packages],
+                    env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=1200.0, on_line=progress)
+    except CommandFailed as error:
+        raise UpdateError(f"Unable to install system packages: {error}") from None
