@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from twisted.application.service import IService
-from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
 from moontwist.cli import resolve
@@ -31,7 +30,6 @@ from moontwist.services.unixsocket import UnixSocketService
 from moontwist.services.webcams import WebcamService
 from moontwist.logfile import start_file_logging
 from moontwist.ports import ServerEndpoint, tcp_endpoint
-from moontwist.tls import TLSConfigError, server_tls_options
 
 log = Logger()
 
@@ -156,6 +154,11 @@ def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: A
     if ssl_port == port and port != 0:
         ctx.warnings.append(f"Invalid 'ssl_port': {ssl_port} equals 'port'; HTTPS disabled")
         return
+    # Imported only with certificates: pyOpenSSL and cryptography are ~20 MiB.
+    from twisted.internet.endpoints import SSL4ServerEndpoint
+
+    from moontwist.tls import TLSConfigError, server_tls_options
+
     try:
         tls = server_tls_options(certificate, key)
     except TLSConfigError as error:

@@ -1,0 +1,61 @@
+"""What a printer's daemon imports at start-up (issue 18).
+
+A heavy library a configuration does not use stays out of memory until used:
+pyOpenSSL and cryptography until TLS is (moontwist/deferred_tls.py), pyjwt
+until a token is, treq until a feed or snapshot is fetched, the MQTT client
+without ``[mqtt]``, the simulator without ``--simulate``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from twisted.trial.unittest import TestCase
+
+from tests.integration.daemon import short_temp_dir
+from tests.integration.process import REPO
+
+NOT_AT_START_UP = {
+    "OpenSSL": "pyOpenSSL (TLS)",
+    "cryptography": "cryptography (TLS, JWT)",
+    "service_identity": "service_identity (TLS)",
+    "jwt": "pyjwt (tokens)",
+    "treq": "treq (announcement feeds, snapshots)",
+    "twisted.web.client": "Twisted's HTTP client",
+    "jinja2": "jinja2",
+    "paho": "paho-mqtt",
+    "moontwist.simulator": "the Klippy simulator",
+    "moontwist.services.mqtt": "the MQTT component",
+    "moontwist.protocols.mqtt": "the MQTT client",
+    "autobahn.wamp.auth": "Autobahn's WAMP",
+}
+
+
+def loaded(modules: list[str], name: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for module in modules)
+
+
+class StartUpImportsTests(TestCase):
+    def probe(self, *args: str) -> dict:
+        data = short_temp_dir(self) / "printer_data"
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.integration.footprint_probe", "--datapath", str(data), "--nologfile", *args],
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+        return json.loads(done.stdout.splitlines()[-1])
+
+    def test_minimal_config_starts_and_answers_without_heavy_libraries(self) -> None:
+        result = self.probe()
+        [info] = result["server_info"]
+        self.assertIn("klippy_state", info)
+        present = {name: why for name, why in NOT_AT_START_UP.items() if loaded(result["modules"], name)}
+        self.assertEqual(present, {})
+
+    def test_tls_works_once_used_after_a_start_without_it(self) -> None:
+        result = self.probe()
+        self.assertEqual(result["tls_after"], {"wrapClientTLS": True, "listenSSL": True, "context": True})
