@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
+from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import TestCase
 
-from tests.integration.daemon import short_temp_dir
+from tests.integration.certs import write_self_signed
+from tests.integration.daemon import BASE_CONFIG, short_temp_dir
 from tests.integration.process import REPO
 
 NOT_AT_START_UP = {
@@ -39,23 +40,33 @@ def loaded(modules: list[str], name: str) -> bool:
 
 
 class StartUpImportsTests(TestCase):
-    def probe(self, *args: str) -> dict:
+    async def probe(self, certificates: bool = False) -> dict:
+        """Run footprint_probe.py in a fresh interpreter on a data folder with
+        loopback ports 0 (and a certificate); what it printed."""
         data = short_temp_dir(self) / "printer_data"
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.integration.footprint_probe", "--datapath", str(data), "--nologfile", *args],
-            cwd=REPO, capture_output=True, text=True, timeout=120,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
+        (data / "config").mkdir(parents=True)
+        (data / "config" / "moonraker.conf").write_text(BASE_CONFIG)
+        if certificates:
+            write_self_signed(data / "certs")
+        out, err, status = await getProcessOutputAndValue(
+            sys.executable, ["-m", "tests.integration.footprint_probe", "--datapath", str(data), "--nologfile"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, path=str(REPO),
         )
-        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
-        return json.loads(done.stdout.splitlines()[-1])
+        self.assertEqual(status, 0, err.decode(errors="replace")[-3000:])
+        return dict(json.loads(out.decode().splitlines()[-1]))
 
-    def test_minimal_config_starts_and_answers_without_heavy_libraries(self) -> None:
-        result = self.probe()
+    async def test_minimal_config_starts_and_answers_without_heavy_libraries(self) -> None:
+        result = await self.probe()
         [info] = result["server_info"]
         self.assertIn("klippy_state", info)
         present = {name: why for name, why in NOT_AT_START_UP.items() if loaded(result["modules"], name)}
         self.assertEqual(present, {})
 
-    def test_tls_works_once_used_after_a_start_without_it(self) -> None:
-        result = self.probe()
+    async def test_tls_works_once_used_after_a_start_without_it(self) -> None:
+        result = await self.probe()
         self.assertEqual(result["tls_after"], {"wrapClientTLS": True, "listenSSL": True, "context": True})
+
+    async def test_certificates_load_tls_at_start_up(self) -> None:
+        result = await self.probe(certificates=True)
+        self.assertTrue(loaded(result["modules"], "OpenSSL"))
+        self.assertFalse(loaded(result["modules"], "jwt"))
