@@ -17,6 +17,7 @@ from twisted.trial.unittest import TestCase
 
 from tests.integration.certs import write_self_signed
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir
+from tests.integration.footprint_probe import CERTS_VARIABLE
 from tests.integration.process import REPO
 
 NOT_AT_START_UP = {
@@ -40,20 +41,28 @@ def loaded(modules: list[str], name: str) -> bool:
 
 
 class StartUpImportsTests(TestCase):
-    async def probe(self, certificates: bool = False) -> dict:
+    async def probe(self, certificates: bool = False, tls_check: bool = False) -> dict:
         """Run footprint_probe.py in a fresh interpreter on a data folder with
-        loopback ports 0 (and a certificate); what it printed."""
-        data = short_temp_dir(self) / "printer_data"
+        loopback ports 0 (and a certificate for HTTPS, or one for the probe's
+        own TLS round trip after the daemon stopped); what it printed."""
+        folder = short_temp_dir(self)
+        data = folder / "printer_data"
         (data / "config").mkdir(parents=True)
         (data / "config" / "moonraker.conf").write_text(BASE_CONFIG)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
         if certificates:
             write_self_signed(data / "certs")
+        if tls_check:
+            write_self_signed(folder / "tls_check")
+            env[CERTS_VARIABLE] = str(folder / "tls_check")
         out, err, status = await getProcessOutputAndValue(
             sys.executable, ["-m", "tests.integration.footprint_probe", "--datapath", str(data), "--nologfile"],
-            env={**os.environ, "PYTHONPATH": str(REPO)}, path=str(REPO),
+            env=env, path=str(REPO),
         )
         self.assertEqual(status, 0, err.decode(errors="replace")[-3000:])
-        return dict(json.loads(out.decode().splitlines()[-1]))
+        result = dict(json.loads(out.decode().splitlines()[-1]))
+        self.assertIsNone(result.get("error"))
+        return result
 
     async def test_minimal_config_starts_and_answers_without_heavy_libraries(self) -> None:
         result = await self.probe()
@@ -63,8 +72,9 @@ class StartUpImportsTests(TestCase):
         self.assertEqual(present, {})
 
     async def test_tls_works_once_used_after_a_start_without_it(self) -> None:
-        result = await self.probe()
-        self.assertEqual(result["tls_after"], {"wrapClientTLS": True, "listenSSL": True, "context": True})
+        result = await self.probe(tls_check=True)
+        self.assertFalse(loaded(result["modules"], "OpenSSL"))
+        self.assertEqual(result["tls_echo"], "ping over TLS")
 
     async def test_certificates_load_tls_at_start_up(self) -> None:
         result = await self.probe(certificates=True)
