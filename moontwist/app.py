@@ -154,7 +154,7 @@ def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: A
     if ssl_port == port and port != 0:
         ctx.warnings.append(f"Invalid 'ssl_port': {ssl_port} equals 'port'; HTTPS disabled")
         return
-    # Imported only with certificates: pyOpenSSL and cryptography are ~20 MiB.
+    # Imported only with certificates: TLS is 12 MiB (moontwist/deferred_tls.py).
     from twisted.internet.endpoints import SSL4ServerEndpoint
 
     from moontwist.tls import TLSConfigError, server_tls_options
