@@ -23,6 +23,9 @@ from typing import Any
 from twisted.plugins.moontwist_plugin import serviceMaker
 
 CERTS_VARIABLE = "FOOTPRINT_TLS_CERTS"
+# A start that never completes ends the probe with an error after this long,
+# so that a failing test fails instead of leaving a process behind.
+GIVE_UP_SECONDS = 60
 
 
 def main(argv: list[str]) -> None:
@@ -53,9 +56,17 @@ def main(argv: list[str]) -> None:
         root.startService()
         Deferred.fromCoroutine(run()).addErrback(lambda failure: result.setdefault("error", failure.getTraceback()))
 
+    def give_up() -> None:
+        result["error"] = f"no answer within {GIVE_UP_SECONDS} s"
+        reactor.stop()
+
     reactor.callWhenRunning(start)
+    reactor.callLater(GIVE_UP_SECONDS, give_up)
     reactor.run()
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
+    # A failed start can leave worker threads (the database writer) running:
+    # end here rather than wait for them.
+    os._exit(0)
 
 
 async def tls_round_trip(reactor: Any, certs: Path) -> str:
