@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import lines
+from bench import lines, smallboard
 from bench.datafolder import MIB, PRUSA_FILE, make_data_folder, make_many_files, make_prusa_file, write_gcode
 from bench.machineload import background_cores
 from bench.procstat import rss_mb
@@ -154,6 +155,17 @@ class ServerRun:
         shutil.rmtree(folder)
 
 
+def small_board_figures(board: dict[str, Any]) -> dict[str, Any]:
+    """Line 9 from one small-board run (one sample each)."""
+    failed = board["killed"] or board["info_failures"] > 0 or board["upload_status"] not in ("200", "201")
+    return {
+        "small_peak_rss": summary([board["peak_rss_mb"]] if board["peak_rss_mb"] is not None else None),
+        "small_cgroup_peak": summary([board["cgroup_peak_mb"]]),
+        "small_info_p99": summary([board["info_p99_ms"]] if board["info_p99_ms"] is not None else None),
+        "small_killed": summary([1.0 if failed else 0.0]),
+    }
+
+
 def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -174,6 +186,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ticks", type=int, default=24, help="status updates (250 ms apart) per fan-out sample")
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the large upload")
     parser.add_argument("--only", choices=SERVERS, help="run one server only (no ratios)")
+    parser.add_argument("--small-seconds", type=float, default=20.0, help="length of the small-board window")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "latest.json")
     return parser.parse_args(argv)
 
@@ -193,6 +206,11 @@ def main(argv: list[str]) -> None:
             run = ServerRun(name, root, files, args)
             results[name] = run.run()
             notes[name] = run.notes
+        progress("small board (one core, 128 MiB)")
+        names = [args.only] if args.only else list(SERVERS)
+        for name, board in smallboard.run(root / "smallboard", names, args.small_seconds).items():
+            results[name].update(small_board_figures(board))
+            notes.setdefault(name, []).append(f"small board: {json.dumps(board)}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     background["after"] = background_cores()

@@ -58,11 +58,15 @@ LINES = (
     Line("upload_1g_peak", "5  upload {big}: peak RSS above idle", "MiB", False, ("max", 16)),
     Line("files_list", "6  files.list, 10,000 files", "ms", False, ("ratio<=", 0.5)),
     Line("metadata", "6  metascan, 500 MB PrusaSlicer file", "ms", False, ("ratio<=", 0.5)),
-    Line("rss_idle", "7  RSS idle after start", "MiB", False, ("max", 60)),
+    Line("rss_idle", "7  RSS idle after start", "MiB", False, ("ratio<=", 0.8)),
     Line("rss_after", "7  RSS idle after the load", "MiB", False),
-    Line("rss_growth", "7  RSS growth after the load", "MiB", False, ("max", 2)),
+    Line("rss_growth", "7  RSS growth after the load", "MiB", False, ("max", 1)),
     Line("start_info", "8  start → server.info answers", "s", False, ("ratio<=", 0.8)),
-    Line("start_ready", "8  start → klippy_state ready", "s", False),
+    Line("start_ready", "8  start → klippy_state ready", "s", False, ("ratio<=", 0.5)),
+    Line("small_peak_rss", "9  small board: peak RSS", "MiB", False),
+    Line("small_cgroup_peak", "9  small board: cgroup peak (+ cache)", "MiB", False),
+    Line("small_info_p99", "9  small board: server.info p99", "ms", False),
+    Line("small_killed", "9  small board: killed or not answering", "", False, ("max", 1)),
 )
 
 

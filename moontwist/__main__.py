@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(options: Options, reactor: Any = None) -> int:
     """Run the daemon until it stops; the exit status (a failed start exits 1 on its own)."""
+    # Before anything imports the reactor: TLS is imported when first used
+    # (moontwist/deferred_tls.py), as with twistd's plugin.
+    from moontwist.deferred_tls import import_without_tls
+
+    import_without_tls()
     from moontwist.app import build
     from moontwist.logfile import log_filters
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from twisted.application.service import IService
-from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
 from moontwist import API_VERSION, __version__
@@ -40,7 +39,6 @@ from moontwist.logfile import RollingLogFile, start_file_logging
 from moontwist.startup import EXIT_FAILURE, StartupError, exit_when_start_fails, report
 from moontwist.ports import ServerEndpoint, adopted_tcp_endpoint, tcp_endpoint
 from moontwist.systemd import Notifier, socket_family
-from moontwist.tls import TLSConfigError, server_tls_options
 
 log = Logger()
 
@@ -254,6 +252,11 @@ def _add_http_listeners(ctx: ServerContext, root: OrderedMultiService, server: d
     if ssl_port == port and port != 0:
         ctx.warnings.append(f"Invalid 'ssl_port': {ssl_port} equals 'port'; HTTPS disabled")
         return
+    # Imported only with certificates: TLS is 12 MiB (moontwist/deferred_tls.py).
+    from twisted.internet.endpoints import SSL4ServerEndpoint
+
+    from moontwist.tls import TLSConfigError, server_tls_options
+
     try:
         tls = server_tls_options(certificate, key)
     except TLSConfigError as error:

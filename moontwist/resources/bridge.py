@@ -11,8 +11,8 @@ from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
-from twisted.internet.endpoints import UNIXClientEndpoint, connectProtocol
 
+from moontwist.deferred_tls import endpoints
 from moontwist.protocols.etx import ETXProtocol
 from moontwist.protocols.flow import SendBudget
 from moontwist.protocols.wstimers import cancel_leftover_timers
@@ -39,9 +39,10 @@ class BridgeProtocol(WebSocketServerProtocol):
 
     async def onConnect(self, request: ConnectionRequest) -> None:
         link = KlippyLink(self)
-        endpoint = UNIXClientEndpoint(self.factory.clock, self.factory.socket_path(), timeout=5)
+        unix = endpoints()
+        endpoint = unix.UNIXClientEndpoint(self.factory.clock, self.factory.socket_path(), timeout=5)
         try:
-            await connectProtocol(endpoint, link)
+            await unix.connectProtocol(endpoint, link)
         except Exception:
             raise ConnectionDeny(503, "Klippy not available") from None
         self.link = link

@@ -18,6 +18,11 @@ class MoontwistServiceMaker:
         return MoontwistOptions
 
     def makeService(self, options):  # type: ignore[no-untyped-def]
+        # Before anything imports the reactor: TLS is imported when first used
+        # (moontwist/deferred_tls.py).
+        from moontwist.deferred_tls import import_without_tls
+
+        import_without_tls()
         from moontwist.app import makeService
 
         return makeService(options)

@@ -10,6 +10,10 @@ Decoding trusts nothing in the token before the signature is checked: the
 algorithm is pinned to EdDSA (no ``none``, no HMAC keyed with a public key),
 the ``kid`` only selects which key to try, and ``exp``/``iat`` are checked
 against the injected clock.
+
+pyjwt and cryptography are imported at the first token issued or checked, not
+at start-up: they are ~10 MiB resident, which a printer whose clients are all
+trusted by address never needs (tests/integration/test_footprint.py).
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ALGORITHM = "EdDSA"
 AUDIENCE = "Moonraker"
@@ -48,6 +52,8 @@ class SigningKey:
         return cls(key_id, os.urandom(32).hex())
 
     def private_key(self) -> Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(self.seed_hex))
 
 
@@ -61,12 +67,16 @@ def issue(key: SigningKey, username: str, token_type: str, now: float, lifetime:
         "username": username,
         "token_type": token_type,
     }
+    import jwt
+
     return jwt.encode(claims, key.private_key(), algorithm=ALGORITHM, headers={"kid": key.key_id})
 
 
 def decode(token: str, find_key: Callable[[str], SigningKey | None], token_type: str,
            now: float, issuer: str) -> str:
     """The username a valid token of ``token_type`` speaks for; TokenError otherwise."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -88,6 +98,8 @@ def decode(token: str, find_key: Callable[[str], SigningKey | None], token_type:
 
 
 def _verified_claims(token: str, key: SigningKey, issuer: str) -> dict[str, Any]:
+    import jwt
+
     try:
         return jwt.decode(
             token,

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable
 from twisted.application.internet import ClientService
 from twisted.application.service import MultiService
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
-from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from moontwist import MOONRAKER_VERSION
+from moontwist.deferred_tls import endpoints
 from moontwist.errors import ApiError
 from moontwist.protocols.klippy import (
     DEFAULT_TIMEOUT,
@@ -95,7 +95,7 @@ class KlippyService(MultiService):
             return policy(attempt)
 
         self._link = ClientService(
-            UNIXClientEndpoint(ctx.reactor, socket_path),
+            endpoints().UNIXClientEndpoint(ctx.reactor, socket_path),
             KlippyClientFactory(ctx.reactor, self, request_timeout),
             retryPolicy=retry,
             clock=ctx.reactor,

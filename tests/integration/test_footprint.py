@@ -1,0 +1,82 @@
+"""What a printer's daemon imports at start-up (issue 18).
+
+A heavy library a configuration does not use stays out of memory until used:
+pyOpenSSL and cryptography until TLS is (moontwist/deferred_tls.py), pyjwt
+until a token is, treq until a feed or snapshot is fetched, the MQTT client
+without ``[mqtt]``, the simulator without ``--simulate``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from twisted.internet.utils import getProcessOutputAndValue
+from twisted.trial.unittest import TestCase
+
+from tests.integration.certs import write_self_signed
+from tests.integration.daemon import BASE_CONFIG, short_temp_dir
+from tests.integration.footprint_probe import CERTS_VARIABLE
+from tests.integration.process import REPO
+
+NOT_AT_START_UP = {
+    "OpenSSL": "pyOpenSSL (TLS)",
+    "cryptography": "cryptography (TLS, JWT)",
+    "service_identity": "service_identity (TLS)",
+    "jwt": "pyjwt (tokens)",
+    "treq": "treq (announcement feeds, snapshots)",
+    "twisted.web.client": "Twisted's HTTP client",
+    "jinja2": "jinja2",
+    "paho": "paho-mqtt",
+    "moontwist.simulator": "the Klippy simulator",
+    "moontwist.services.mqtt": "the MQTT component",
+    "moontwist.protocols.mqtt": "the MQTT client",
+    "autobahn.wamp.auth": "Autobahn's WAMP",
+}
+
+
+def loaded(modules: list[str], name: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for module in modules)
+
+
+class StartUpImportsTests(TestCase):
+    async def probe(self, certificates: bool = False, tls_check: bool = False) -> dict:
+        """Run footprint_probe.py in a fresh interpreter on a data folder with
+        loopback ports 0 (and a certificate for HTTPS, or one for the probe's
+        own TLS round trip after the daemon stopped); what it printed."""
+        folder = short_temp_dir(self)
+        data = folder / "printer_data"
+        (data / "config").mkdir(parents=True)
+        (data / "config" / "moonraker.conf").write_text(BASE_CONFIG)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        if certificates:
+            write_self_signed(data / "certs")
+        if tls_check:
+            write_self_signed(folder / "tls_check")
+            env[CERTS_VARIABLE] = str(folder / "tls_check")
+        out, err, status = await getProcessOutputAndValue(
+            sys.executable, ["-m", "tests.integration.footprint_probe", "--datapath", str(data), "--nologfile"],
+            env=env, path=str(REPO),
+        )
+        self.assertEqual(status, 0, err.decode(errors="replace")[-3000:])
+        result = dict(json.loads(out.decode().splitlines()[-1]))
+        self.assertIsNone(result.get("error"))
+        return result
+
+    async def test_minimal_config_starts_and_answers_without_heavy_libraries(self) -> None:
+        result = await self.probe()
+        [info] = result["server_info"]
+        self.assertIn("klippy_state", info)
+        present = {name: why for name, why in NOT_AT_START_UP.items() if loaded(result["modules"], name)}
+        self.assertEqual(present, {})
+
+    async def test_tls_works_once_used_after_a_start_without_it(self) -> None:
+        result = await self.probe(tls_check=True)
+        self.assertFalse(loaded(result["modules"], "OpenSSL"))
+        self.assertEqual(result["tls_echo"], "ping over TLS")
+
+    async def test_certificates_load_tls_at_start_up(self) -> None:
+        result = await self.probe(certificates=True)
+        self.assertTrue(loaded(result["modules"], "OpenSSL"))
+        self.assertFalse(loaded(result["modules"], "jwt"))
