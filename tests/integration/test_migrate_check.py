@@ -51,11 +51,11 @@ class MigrateCheckTests(TestCase):
         self.assertIn("users: alice; API key: yes; history jobs: 2", output)
         self.assertIn("namespaces authorized_users, database, fluidd, gcode_metadata, history, mainsail", output)
         self.assertIn("keeps: [server], [file_manager], [authorization], [octoprint_compat], [history], [announcements], "
-                      "[zeroconf]", output)
+                      "[update_manager], [update_manager mainsail], [update_manager mainsail-config], "
+                      "[update_manager crowsnest], [update_manager sonar], [zeroconf], [power plug]", output)
         self.assertIn("ignores: [file_manager] check_klipper_config_path", output)
         self.assertIn("loses: Failed to load power device [power plug]\n[power plug]: type 'mqtt' needs the [mqtt] "
                       "component; add an [mqtt] section", output)
-        self.assertIn("loses: [update_manager]: moontwist has no update_manager component", output)
         self.assertIn("loses: [timelapse]: moontwist has no timelapse component", output)
         self.assertNotIn("Unparsed", output)
         self.assertEqual(snapshot(data), before)

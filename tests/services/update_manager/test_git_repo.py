@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.trial.unittest import TestCase
 
+from moontwist.simulator import printer as simulator_printer
 from tests.integration.clients import connect_websocket, http_client
 from tests.integration.daemon import BASE_CONFIG, start_daemon
 from tests.integration.process import wait_for
@@ -230,9 +230,8 @@ class KlipperEntryTests(TestCase):
     async def test_the_klipper_entry_follows_the_repo_klippy_runs_from(self) -> None:
         host_programs(self)
         origin = origin_in(self)
-        previous = os.environ["HOME"]
-        os.environ["HOME"] = str(origin.install.parent)  # the simulator reports ~/klipper
-        self.addCleanup(os.environ.__setitem__, "HOME", previous)
+        # The simulator (in this process) reports Klipper installed where the origin's clone is.
+        self.patch(simulator_printer, "KLIPPER_PATH", str(origin.install))
         daemon = await start_daemon(self, "[update_manager]\nenable_system_updates: False\n\n" + BASE_CONFIG,
                                     simulate=True)
         updaters = daemon.ctx.component("update_manager").updaters
