@@ -88,8 +88,12 @@ class WledTests(TestCase):
         silent = SilentDevice().start()
         self.addCleanup(silent.stop)
         daemon = await self.start(f"\n[wled desk]\naddress: 127.0.0.1\nport: {silent.port.getHost().port}\n"
-                                  "timeout: 0.1\n\n[wled strange]\ntype: dmx\naddress: x\n")
+                                  "timeout: 0.1\n\n[wled strange]\ntype: dmx\naddress: x\n"
+                                  "\n[wled porty]\naddress: 127.0.0.1:8080\n")
         self.assertIn("Failed to initialise strip [wled strange]\nUnsupported Strip Type: dmx", daemon.ctx.warnings)
+        self.assertIn("Failed to initialise strip [wled porty]\nSection [wled porty], Option address: 127.0.0.1:8080: "
+                      "a port goes in the 'port' option (an IPv6 address in brackets)", daemon.ctx.warnings)
+        self.assertNotIn("porty", self.wled_service.strips)
         strip = self.wled_service.strips["desk"]
         await wait_for(lambda: strip.error_state is not None)
         client = await connect_websocket(self, daemon.ws_url)

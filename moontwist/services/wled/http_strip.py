@@ -9,6 +9,7 @@ from treq.client import HTTPClient
 from twisted.internet.defer import Deferred
 from twisted.web.client import Agent, HTTPConnectionPool
 
+from moontwist.config import ConfigError
 from moontwist.services.wled.strip import Strip, StripError
 
 ATTEMPTS = 3
@@ -17,6 +18,11 @@ ATTEMPTS = 3
 class HttpStrip(Strip):
     def __init__(self, name: str, options: dict[str, Any], reactor: Any) -> None:
         super().__init__(name, options)
+        address = options["address"].strip()
+        if ":" in address and not address.startswith("["):
+            # Moonraker would build http://host:PORT:80/json and fail at each request.
+            raise ConfigError(f"Section [wled {name}], Option address: {address}: "
+                              "a port goes in the 'port' option (an IPv6 address in brackets)")
         self.url = f"{options['protocol']}://{options['address']}:{options['port']}/json"
         # Three attempts of this many seconds, as Moonraker.
         self.timeout: float = options["timeout"]
