@@ -3,7 +3,9 @@
 // scripts/ui-check (which starts the daemon and the UI's static server); settings come
 // from the environment: UI (mainsail|fluidd), UI_URL, OUT (folder for
 // screenshots and results.json), PLAYWRIGHT_CORE (path of the playwright-core
-// package), CHROMIUM (executable), GCODE (path of a small gcode file to print).
+// package), CHROMIUM (executable), GCODE (path of a small gcode file to print),
+// DAEMON_URL, STEPS (comma-separated step names, empty: all) and FAKES_STATE (the file
+// scripts/ui_fakes.py keeps; set when devices are configured: the device steps run).
 'use strict'
 
 const fs = require('fs')
@@ -15,6 +17,9 @@ const OUT = process.env.OUT
 const GCODE = process.env.GCODE
 const GCODE_NAME = path.basename(GCODE)
 const ECHO_TEXT = 'ui-check-echo-' + Date.now()
+const FAKES_STATE = process.env.FAKES_STATE
+const ALWAYS = ['connect', 'klippy-ready', 'no-failing-calls']
+const ONLY = (process.env.STEPS || '').split(',').filter(Boolean)
 
 // What each UI calls its pages and keeps in its store. Both are Vue 2 + Vuex apps;
 // the root instance hangs on the Vuetify application element.
@@ -36,7 +41,14 @@ const ADAPTERS = {
     peripheralsVm: 'dialogDevices',
     peripheralsRefresh: page => page.getByRole('button', { name: /refresh/i }).first(),
     peripheralsOpenEditorFirst: true,
-    closeEditor: "vm.$store.dispatch('editor/close')"
+    closeEditor: "vm.$store.dispatch('editor/close')",
+    powerDevices: (s, g) => g['server/power/getDevices'],
+    // the app bar's last button opens TheTopCornerMenu, which lists the devices by name
+    powerItem: async (page, name) => {
+      const menu = page.locator('.menuable__content__active')
+      if (!(await menu.count())) await page.locator('.v-app-bar .v-toolbar__content button').last().click({ timeout: 5000 })
+      return menu.locator('.v-list-item').filter({ hasText: new RegExp(`^\\s*${name}\\s*$`) }).first()
+    }
   },
   fluidd: {
     routes: { console: '/console', files: '/jobs', history: '/history', config: '/configure',
@@ -73,7 +85,21 @@ const ADAPTERS = {
     peripheralsVm: 'peripheralsDialogOpen',
     peripheralsRefresh: page => page.locator('.v-dialog--active .v-toolbar:has([role=tab]) button').first(),
     peripheralsOpenEditorFirst: false,
-    closeEditor: null
+    closeEditor: null,
+    powerDevices: (s, g) => g['power/getDevices'],
+    // the app bar's last button opens the tools drawer; its "Power" group lists the devices
+    powerItem: async (page, name) => {
+      const drawer = page.locator('.v-navigation-drawer--open.v-navigation-drawer--right')
+      if (!(await drawer.count())) {
+        await page.locator('.v-app-bar .v-toolbar__content button').last().click({ timeout: 5000 })
+        await drawer.first().waitFor({ state: 'visible', timeout: 5000 })
+      }
+      const item = drawer.locator('.v-list-group__items .v-list-item').filter({ hasText: new RegExp(`^\\s*${name}\\s*$`) }).first()
+      if (!(await item.isVisible())) {
+        await drawer.locator('.v-list-group__header').filter({ hasText: /^\s*Power\s*$/ }).first().click({ timeout: 5000 })
+      }
+      return item
+    }
   }
 }
 const ui = ADAPTERS[UI]
@@ -188,6 +214,7 @@ async function setVmFlag (page, flag, value = true) {
 }
 
 async function step (page, name, fn) {
+  if (ONLY.length && !ONLY.includes(name) && !ALWAYS.includes(name)) return
   stepName = name
   const before = problems.length
   const started = Date.now()
@@ -204,6 +231,81 @@ async function step (page, name, fn) {
   await page.screenshot({ path: shot }).catch(() => null)
   steps.push({ name, result, detail, errors: errors.length, seconds: (Date.now() - started) / 1000, screenshot: shot })
   console.log(`${result} ${UI} ${name}${detail ? ': ' + detail : ''}${errors.length ? ` [${errors.length} failing call(s)]` : ''}`)
+}
+
+function fakes () {
+  return JSON.parse(fs.readFileSync(FAKES_STATE, 'utf8'))
+}
+
+async function powerStatus (page, name) {
+  const devices = await storeValue(page, ui.powerDevices)
+  const device = (devices || []).find(d => d.device === name)
+  return device ? device.status : `no device ${name} in ${short(devices)}`
+}
+
+// Click a device in the UI's own power menu and wait until the UI shows `expected`.
+async function switchInUi (page, name, expected) {
+  const item = await ui.powerItem(page, name)
+  await item.click({ timeout: 5000 })
+  await waitFor(`${name} shown ${expected}`, async () => {
+    const status = await powerStatus(page, name)
+    return status === expected ? true : status
+  }, 15000)
+  await page.waitForTimeout(500)
+  await page.screenshot({ path: path.join(OUT, `${UI}-power-${name}-${expected}.png`) })
+}
+
+function callsTo (prefix, from) {
+  return [...new Set(methodsSent.slice(from).map(s => s.method).filter(m => m.startsWith(prefix)))]
+}
+
+// The devices scripts/ui-check configured: [power printer] (tasmota, the fake on
+// loopback), [power light] (klipper_device on an output_pin), [wled strip] (the fake).
+async function devicesSteps (page) {
+  await step(page, 'power-menu', async () => {
+    await goto(page, '/')
+    const before = methodsSent.length
+    await waitFor('printer and light listed off', async () => {
+      const states = [await powerStatus(page, 'printer'), await powerStatus(page, 'light')]
+      return states.every(s => s === 'off') ? true : states
+    }, 15000)
+    const sent = fakes().tasmota.requests.length
+    await switchInUi(page, 'printer', 'on')
+    const asked = fakes().tasmota.requests.slice(sent).map(r => r.query.cmnd)
+    if (!asked.includes('Power1 on')) throw new Error(`the fake plug received ${short(asked)}, not "Power1 on"`)
+    if (fakes().tasmota.relays['1'] !== true) throw new Error('the fake plug is not on')
+    await switchInUi(page, 'printer', 'off')
+    if (fakes().tasmota.relays['1'] !== false) throw new Error('the fake plug is not off again')
+    await switchInUi(page, 'light', 'on')
+    const pin = await storeValue(page, UI === 'mainsail'
+      ? s => (s.printer['output_pin ui_check_light'] || {}).value
+      : s => ((s.printer.printer || {})['output_pin ui_check_light'] || {}).value)
+    if (pin !== 1) throw new Error(`output_pin ui_check_light is ${pin} in the UI, not 1`)
+    await switchInUi(page, 'light', 'off')
+    await page.keyboard.press('Escape')
+    const failed = problems.filter(p => p.step === stepName)
+    if (failed.length) throw new Error(`failed: ${failed.map(p => p.method || p.url).join(', ')}`)
+    return `asked ${callsTo('machine.device_power.', before).join(', ')}; plug got ${fakes().tasmota.requests.map(r => r.query.cmnd).join(' | ')}`
+  })
+
+  await step(page, 'wled', async () => {
+    // Neither UI has a WLED panel (no "wled" in either's source): the strip must not
+    // disturb them, and the daemon must answer the page's own cross-origin calls.
+    const call = async (method, pathPart) => page.evaluate(async ([m, url]) => {
+      const response = await fetch(url, { method: m })
+      return { status: response.status, body: await response.json() }
+    }, [method, process.env.DAEMON_URL + pathPart])
+    const strips = await call('GET', '/machine/wled/strips')
+    const strip = strips.body.result && strips.body.result.strips.strip
+    if (!strip) throw new Error(`/machine/wled/strips: ${short(strips)}`)
+    const on = await call('POST', '/machine/wled/on?strip=strip')
+    if (on.status !== 200) throw new Error(`/machine/wled/on: ${short(on)}`)
+    await waitFor('the fake WLED on', async () => fakes().wled.state.on === true || fakes().wled.received, 5000)
+    const off = await call('POST', '/machine/wled/off?strip=strip')
+    if (off.status !== 200) throw new Error(`/machine/wled/off: ${short(off)}`)
+    await waitFor('the fake WLED off', async () => fakes().wled.state.on === false || fakes().wled.received, 5000)
+    return `no WLED panel in ${UI}; strips ${strip.status}, fake received ${short(fakes().wled.received, 200)}`
+  })
 }
 
 async function main () {
@@ -385,6 +487,8 @@ async function main () {
     if (pushed < 10) throw new Error(`only ${pushed} notifications in 15 s`)
     return `${pushed} notifications pushed`
   })
+
+  if (FAKES_STATE) await devicesSteps(page)
 
   await step(page, 'no-failing-calls', async () => {
     const ours = problems.filter(p => !SAME_AS_MOONRAKER.some(known => known(p)))

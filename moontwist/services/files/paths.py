@@ -123,6 +123,8 @@ class RootTable:
         self.roots[root.name] = root
 
     def reserve(self, path: Path, label: str, readable: bool = False) -> None:
+        """Reserve ``path`` under ``label``; reserving a label again moves it."""
+        self.reserved = [r for r in self.reserved if r.label != label]
         self.reserved.append(Reserved(os.path.realpath(path), label, readable))
 
     def root(self, name: str) -> Root:
@@ -149,8 +151,12 @@ class RootTable:
         real = os.path.realpath(location.path)
         if not inside(real, str(location.root.path)):
             raise ApiError(f"Path '{location.display}' is outside root '{location.root.name}'", 403)
-        for reserved in self.reserved:
-            if inside(real, reserved.path) and (write or not reserved.readable):
+        # The deepest reserved path decides: the simulator's readable "klipper" folder
+        # lies inside our own (unreadable) source folder.
+        holders = [reserved for reserved in self.reserved if inside(real, reserved.path)]
+        if holders:
+            reserved = max(holders, key=lambda r: len(r.path))
+            if write or not reserved.readable:
                 raise ApiError(
                     f"Access to file {location.relative} forbidden by reserved path '{reserved.label}'", 403
                 )

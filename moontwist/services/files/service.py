@@ -231,6 +231,8 @@ class FileManagerService(Service):
         klipper_path = info.get("klipper_path")
         if not klipper_path:
             return
+        # Readable, not writable, as Moonraker reserves it.
+        self.table.reserve(Path(str(klipper_path)), "klipper", readable=True)
         for name, folder in KLIPPER_ROOTS:
             previous = self.table.roots.get(name)
             if self._register(name, Path(str(klipper_path)) / folder, False):

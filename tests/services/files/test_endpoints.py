@@ -9,6 +9,7 @@ from typing import Any
 from twisted.trial.unittest import SynchronousTestCase
 
 from moontwist.errors import ApiError
+from moontwist.simulator.examples import KLIPPER_PATH
 from tests.metadata.helpers import sample
 from tests.services.files.helpers import FakeKlippy, FilesUnderTest, start_files
 
@@ -244,6 +245,16 @@ class KlipperRootTests(EndpointTestCase):
         self.assertEqual(self.files.service.log_path("klippy.log"), self.files.data_path / "k.log")
         self.files.ctx.events.emit("klippy_ready")
         self.assertEqual(len(self.actions()), 2)
+
+    def test_the_simulators_klipper_folder_inside_our_sources_is_readable_not_writable(self) -> None:
+        self.klippy.info = {"klipper_path": KLIPPER_PATH}
+        self.files.ctx.events.emit("klippy_ready")
+        paths = [item["path"] for item in self.call("server.files.list", root="config_examples")]
+        self.assertIn("printer-simulator.cfg", paths)
+        self.assertIn("printer-simulator.cfg",
+                      [f["filename"] for f in self.call("server.files.get_directory", path="config_examples")["files"]])
+        error = self.refused("server.files.delete_file", path="config_examples/printer-simulator.cfg")
+        self.assertEqual(error.status, 405)
 
     def test_missing_klipper_folders_are_not_registered(self) -> None:
         self.klippy.info = {"klipper_path": str(self.files.data_path / "nowhere")}

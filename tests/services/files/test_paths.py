@@ -95,6 +95,25 @@ class RootTableTests(SynchronousTestCase):
         self.assertEqual(caught.exception.status, 403)
         self.assertIn("forbidden by reserved path 'database'", caught.exception.message)
 
+    def test_the_deepest_reserved_path_decides(self) -> None:
+        # The simulator's Klipper folder (readable) inside our source folder (not readable).
+        source = self.base / "source"
+        (source / "klipper" / "config").mkdir(parents=True)
+        self.table.add(Root("config_examples", source / "klipper" / "config", False))
+        self.table.add(Root("sources", source, False))
+        self.table.reserve(source, "moonraker")
+        self.table.reserve(source / "elsewhere", "klipper", readable=True)
+        self.table.reserve(source / "klipper", "klipper", readable=True)
+        location = self.table.check(self.table.locate("config_examples/printer.cfg"))
+        self.assertEqual(location.relative, "printer.cfg")
+        with self.assertRaises(ApiError) as caught:
+            self.table.check(self.table.locate("config_examples/printer.cfg"), write=True)
+        self.assertIn("forbidden by reserved path 'klipper'", caught.exception.message)
+        for elsewhere in ("sources/app.py", "sources/elsewhere/a.cfg"):
+            with self.assertRaises(ApiError) as caught:
+                self.table.check(self.table.locate(elsewhere))
+            self.assertIn("forbidden by reserved path 'moonraker'", caught.exception.message)
+
     def test_write_to_read_only_root_is_403(self) -> None:
         self.table.check(self.table.locate("logs/klippy.log"))
         with self.assertRaises(ApiError) as caught:
