@@ -26,9 +26,13 @@ MakeUpdater = Callable[[Store], Updater]
 
 
 def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings,
-                        github: "GitHub") -> dict[str, MakeUpdater]:
-    """Read every section now (so none is reported unread); updaters are made once the database runs."""
+                        github: "GitHub") -> tuple[dict[str, MakeUpdater], ManagerSettings]:
+    """Read every section now (so none is reported unread); updaters are made once the database runs.
+
+    Also returns the settings of the ``klipper`` entry made once Klippy says where it runs.
+    """
     updaters: dict[str, MakeUpdater] = {}
+    klipper = manager
     for section_name in config.sections_with_prefix(PREFIX):
         name = section_name[len(PREFIX):].strip().removeprefix("client ").strip()
         if name in updaters:
@@ -36,14 +40,18 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
         section = config.section(section_name)
         if name in BUILT_IN and not section.has_option("type"):
             # Moonraker's built-in entries take only a few overrides here.
-            entry = overrides(section, MOONRAKER_ENTRY if name == "moonraker" else KLIPPER_ENTRY, manager)
-            if name == "moonraker" and sys.prefix != sys.base_prefix:
+            if name == "klipper":
+                klipper = overrides(section, KLIPPER_ENTRY, manager)
+            elif sys.prefix != sys.base_prefix:
+                entry = overrides(section, MOONRAKER_ENTRY, manager)
                 updaters[name] = partial(_indexed, _python_updater(), reactor, self_settings(entry), github)
+            else:
+                overrides(section, MOONRAKER_ENTRY, manager)
             continue
         updaters[name] = _application(reactor, section, name, manager, github)
     if "moonraker" not in updaters and sys.prefix != sys.base_prefix:
         updaters["moonraker"] = partial(_indexed, _python_updater(), reactor, self_settings(manager), github)
-    return updaters
+    return updaters, klipper
 
 
 def _application(reactor: Any, section: "Section", name: str, manager: ManagerSettings,
