@@ -15,7 +15,7 @@ moontwist reads Moonraker's `moonraker.conf` (by default `<data>/config/moonrake
 with Moonraker's rules: `[include ...]`, `{secrets...}` templates, `[server]` required.
 Every option Moonraker 0.11 accepts in a section moontwist serves is accepted; the few
 that have no effect here say so. Options marked **moontwist** are ours, not Moonraker's.
-A section of a component moontwist lacks (`[timelapse]`, `[update_manager]`, ...) is
+A section of a component moontwist lacks (`[timelapse]`, `[paneldue]`, ...) is
 reported once in `server.info` warnings: "[timelapse]: moontwist has no timelapse component".
 
 This file is generated from the option declarations in the code (`scripts/config-docs`);

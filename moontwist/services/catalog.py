@@ -23,6 +23,7 @@ from moontwist.services.power.options import POWER, POWER_TYPES
 from moontwist.services.sensor.options import SENSOR, SENSOR_MQTT
 from moontwist.services.server_options import SERVER
 from moontwist.services.spoolman.options import SPOOLMAN
+from moontwist.services.update_manager.options import TABLES as UPDATE_MANAGER
 from moontwist.services.webcams.options import WEBCAM
 from moontwist.services.wled.options import WLED, WLED_HTTP, WLED_SERIAL
 from moontwist.services.zeroconf.options import ZEROCONF
@@ -50,6 +51,7 @@ TABLES: tuple[SectionOptions, ...] = (
     BUTTON,
     SENSOR,
     SENSOR_MQTT,
+    *UPDATE_MANAGER,
     ZEROCONF,
     SECRETS,
 )

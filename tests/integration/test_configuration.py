@@ -126,6 +126,11 @@ REQUIRED = {
     "[power NAME] with `type: mqtt`": "command_topic: a/set\ncommand_payload: {command}\nstate_topic: a/state\n",
     "[wled NAME] with `type: serial`": "serial: /dev/null\n",
     "[sensor NAME] with `type: mqtt`": "state_topic: a/meter\nstate_response_template: {set_result('a', 1)}\n",
+    "[update_manager]": "enable_system_updates: False\ngithub_api_url: http://127.0.0.1:9\n",
+    "[update_manager NAME] with `type: git_repo`": "path: /nonexistent/repo\norigin: http://127.0.0.1:9/a.git\n",
+    "[update_manager NAME] with `type: python`": "virtualenv: /nonexistent/venv\nindex_url: http://127.0.0.1:9\n",
+    **{f"[update_manager NAME] with `type: {kind}`": "path: /nonexistent/client\nrepo: a/b\n"
+       for kind in ("web", "web_beta", "zip", "zip_beta")},
 }
 # Every section naming a host needs one; a closed port is enough.
 ADDRESS = "address: 127.0.0.1\nport: 9\n"
@@ -133,13 +138,13 @@ ADDRESS = "address: 127.0.0.1\nport: 9\n"
 
 def coverage_sections() -> dict[str, tuple[str, set[str]]]:
     """Section name -> (its text, the options it must show): every table, each type of a named one."""
-    common = {table.section: table for table in TABLES if not table.variant}
+    common = {table.section: table for table in TABLES if table.named and not table.variant}
     sections: dict[str, tuple[str, set[str]]] = {}
     for table in TABLES:
         if table.section in ("server", "authorization"):
             continue
         has_variants = any(other.section == table.section and other.variant for other in TABLES)
-        if has_variants and not table.variant:
+        if has_variants and table.named and not table.variant:
             continue  # shown with each of its types
         declared = {option.name for option in table.options}
         body = (ADDRESS if "address" in declared else "") + REQUIRED.get(table.title, "")

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from moontwist.config.errors import ConfigError
 from moontwist.services.update_manager.base import Store, Updater
+from moontwist.services.update_manager.options import (
+    APPLICATION, APPLICATION_TYPES, DEFAULT_INDEX, KLIPPER_ENTRY, MOONRAKER_ENTRY, WEB_CHANNELS)
 from moontwist.services.update_manager.settings import (
-    DEFAULT_INDEX, GIT_CHANNELS, WEB_CHANNELS, AppSettings, GitSettings, ManagerSettings, PythonSettings,
-    app_settings,
-    git_settings, python_settings, web_settings, zip_settings)
+    AppSettings, GitSettings, ManagerSettings, PythonSettings, app_settings, git_settings, overrides,
+    python_settings, web_settings, zip_settings)
 
 if TYPE_CHECKING:
-    from moontwist.config import Config
+    from moontwist.config import Config, Section
     from moontwist.services.update_manager.github import GitHub
 
 PREFIX = "update_manager "
@@ -26,9 +26,13 @@ MakeUpdater = Callable[[Store], Updater]
 
 
 def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings,
-                        github: "GitHub") -> dict[str, MakeUpdater]:
-    """Read every section now (so none is reported unread); updaters are made once the database runs."""
+                        github: "GitHub") -> tuple[dict[str, MakeUpdater], ManagerSettings]:
+    """Read every section now (so none is reported unread); updaters are made once the database runs.
+
+    Also returns the settings of the ``klipper`` entry made once Klippy says where it runs.
+    """
     updaters: dict[str, MakeUpdater] = {}
+    klipper = manager
     for section_name in config.sections_with_prefix(PREFIX):
         name = section_name[len(PREFIX):].strip().removeprefix("client ").strip()
         if name in updaters:
@@ -36,51 +40,51 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
         section = config.section(section_name)
         if name in BUILT_IN and not section.has_option("type"):
             # Moonraker's built-in entries take only a few overrides here.
-            overrides = _built_in_overrides(section, manager)
-            if name == "moonraker" and sys.prefix != sys.base_prefix:
-                updaters[name] = partial(_indexed, _python_updater(), reactor, self_settings(overrides), github)
+            if name == "klipper":
+                klipper = overrides(section, KLIPPER_ENTRY, manager)
+            elif sys.prefix != sys.base_prefix:
+                entry = overrides(section, MOONRAKER_ENTRY, manager)
+                updaters[name] = partial(_indexed, _python_updater(), reactor, self_settings(entry), github)
+            else:
+                overrides(section, MOONRAKER_ENTRY, manager)
             continue
-        kind = section.get_str("type")
-        if kind == "git_repo":
-            from moontwist.services.update_manager.git_repo import GitRepoUpdater
-
-            default = manager.channel if name in ("klipper", "moonraker") and manager.channel else "dev"
-            app = app_settings(section, name, kind, manager, GIT_CHANNELS, default)
-            updaters[name] = partial(GitRepoUpdater, reactor, git_settings(section, app))
-        elif kind in ("web", "web_beta"):
-            from moontwist.services.update_manager.web import WebUpdater
-
-            default = "beta" if kind == "web_beta" else "stable"
-            app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
-            updaters[name] = partial(_indexed, WebUpdater, reactor, web_settings(section, app), github)
-        elif kind in ("zip", "zip_beta"):
-            from moontwist.services.update_manager.web import ZipUpdater
-
-            default = "beta" if kind == "zip_beta" else "stable"
-            app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
-            updaters[name] = partial(_indexed, ZipUpdater, reactor, zip_settings(section, app), github)
-        elif kind == "python":
-            from moontwist.services.update_manager.python_env import PythonUpdater
-
-            default = manager.channel if name == "moonraker" and manager.channel in WEB_CHANNELS else "stable"
-            app = app_settings(section, name, kind, manager, WEB_CHANNELS, default)
-            updaters[name] = partial(_indexed, PythonUpdater, reactor, python_settings(section, app), github)
-        else:
-            raise ConfigError(f"Section [{section_name}]: type '{kind}' is not supported "
-                              f"(supported: git_repo, web, web_beta, zip, zip_beta, python)")
+        updaters[name] = _application(reactor, section, name, manager, github)
     if "moonraker" not in updaters and sys.prefix != sys.base_prefix:
         updaters["moonraker"] = partial(_indexed, _python_updater(), reactor, self_settings(manager), github)
-    return updaters
+    return updaters, klipper
 
 
-def _built_in_overrides(section: Any, manager: ManagerSettings) -> ManagerSettings:
-    # channel / refresh_interval: per-entry overrides of the [update_manager] defaults
-    channel = section.get_choice("channel", GIT_CHANNELS, manager.channel or "dev")
-    hours = section.get_int("refresh_interval", int(manager.refresh_interval // 3600), minval=1)
-    # pinned_commit / report_anomalies: read as Moonraker does; moontwist's own entry is a package
-    section.get_str("pinned_commit", None)
-    section.get_bool("report_anomalies", True)
-    return replace(manager, channel=channel, refresh_interval=hours * 3600.0)
+def _application(reactor: Any, section: "Section", name: str, manager: ManagerSettings,
+                 github: "GitHub") -> MakeUpdater:
+    """The updater of an ``[update_manager NAME]`` section with a ``type``."""
+    options = APPLICATION.read(section)
+    kind = options["type"]
+    table = APPLICATION_TYPES.get(kind)
+    if table is None:
+        raise ConfigError(f"Section [{section.name}]: type '{kind}' is not supported "
+                          f"(supported: {', '.join(APPLICATION_TYPES)})")
+    defaults: dict[str, Any] = {"project_name": name}
+    if kind == "git_repo" and name in BUILT_IN and manager.channel:
+        defaults["channel"] = manager.channel
+    if kind == "python" and name == "moonraker" and manager.channel in WEB_CHANNELS:
+        defaults["channel"] = manager.channel
+    options.update(table.read(section, defaults))
+    app = app_settings(section, name, options, manager)
+    if kind == "git_repo":
+        from moontwist.services.update_manager.git_repo import GitRepoUpdater
+
+        return partial(GitRepoUpdater, reactor, git_settings(section, app, options))
+    if kind in ("web", "web_beta"):
+        from moontwist.services.update_manager.web import WebUpdater
+
+        return partial(_indexed, WebUpdater, reactor, web_settings(section, app, options), github)
+    if kind in ("zip", "zip_beta"):
+        from moontwist.services.update_manager.web import ZipUpdater
+
+        return partial(_indexed, ZipUpdater, reactor, zip_settings(section, app, options), github)
+    from moontwist.services.update_manager.python_env import PythonUpdater
+
+    return partial(_indexed, PythonUpdater, reactor, python_settings(app, options), github)
 
 
 def _python_updater() -> Any:

@@ -52,7 +52,8 @@ class UpdateManagerService(Service):
         self.settings: ManagerSettings = manager_settings(ctx.config.section("update_manager"))
         self.github = GitHub(ctx.reactor, self.settings.github_api)
         self.updaters: dict[str, Updater] = {}
-        self.makers = configured_updaters(ctx.reactor, ctx.config, self.settings, self.github)
+        self.makers, self.klipper_manager = configured_updaters(ctx.reactor, ctx.config, self.settings,
+                                                                self.github)
         self.initialized = False
         self.current: str | None = None
         self.proc_id = 0
@@ -99,7 +100,7 @@ class UpdateManagerService(Service):
         from moontwist.services.update_manager.git_repo import GitRepoUpdater
 
         python = info.get("python_path")
-        settings = klipper_settings(self.settings, Path(path), Path(python) if python else None)
+        settings = klipper_settings(self.klipper_manager, Path(path), Path(python) if python else None)
         updater = GitRepoUpdater(self.ctx.reactor, settings, Store(self.database.namespace(NAMESPACE), "klipper"))
         self.updaters["klipper"] = updater
 

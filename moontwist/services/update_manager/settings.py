@@ -1,18 +1,17 @@
-"""Every option the update manager reads, in one place (one help line each)."""
+"""The update manager's settings, built from the options declared in ``options.py``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from moontwist.config.errors import ConfigError
+from moontwist.config.options import SectionOptions
 from moontwist.config.section import Section
+from moontwist.services.update_manager.options import GIT_CHANNELS, UPDATE_MANAGER
 
 HOUR = 3600.0
-GIT_CHANNELS = ("stable", "beta", "dev")
-WEB_CHANNELS = ("stable", "beta")
-DEFAULT_GITHUB_API = "https://api.github.com"
-DEFAULT_INDEX = "https://pypi.org"
 
 
 @dataclass(frozen=True)
@@ -26,22 +25,20 @@ class ManagerSettings:
 
 
 def manager_settings(section: Section) -> ManagerSettings:
-    # enable_auto_refresh: check for updates hourly inside refresh_window
-    auto_refresh = section.get_bool("enable_auto_refresh", False)
-    # refresh_window: hours "a-b" (local time) in which automatic refreshes may run
-    window_text = section.get_str("refresh_window", "0-5")
-    # refresh_interval: hours between two refreshes of one application
-    interval = section.get_int("refresh_interval", 168, minval=1)
-    # enable_system_updates: offer the system's package updates (apt)
-    system_updates = section.get_bool("enable_system_updates", True)
-    # enable_packagekit: Moonraker's PackageKit switch; moontwist always uses apt-get
-    section.get_bool("enable_packagekit", True)
-    # channel: default update channel of the moonraker and klipper entries
-    channel = section.get_choice("channel", GIT_CHANNELS, "dev") if section.has_option("channel") else None
-    # github_api_url (moontwist): base URL of the GitHub API (a mirror, or a local fake in tests)
-    github_api = section.get_str("github_api_url", DEFAULT_GITHUB_API).rstrip("/")
-    return ManagerSettings(auto_refresh, _window(section, window_text), interval * HOUR,
-                           system_updates, channel, github_api)
+    options = UPDATE_MANAGER.read(section)
+    if options["channel"] not in (None, *GIT_CHANNELS):
+        raise _error(section, f"Option 'channel': '{options['channel']}' is not one of {list(GIT_CHANNELS)}")
+    return ManagerSettings(options["enable_auto_refresh"], _window(section, options["refresh_window"]),
+                           options["refresh_interval"] * HOUR, options["enable_system_updates"],
+                           options["channel"], options["github_api_url"].rstrip("/"))
+
+
+def overrides(section: Section, table: SectionOptions, manager: ManagerSettings) -> ManagerSettings:
+    """``[update_manager moonraker]`` or ``[update_manager klipper]`` without ``type``: a few overrides."""
+    options = table.read(section, {"channel": manager.channel or "dev"})
+    hours = options["refresh_interval"]
+    return replace(manager, channel=options["channel"],
+                   refresh_interval=hours * HOUR if hours is not None else manager.refresh_interval)
 
 
 def _error(section: Section, message: str) -> ConfigError:
@@ -110,86 +107,55 @@ class PythonSettings:
         return self.project_name.partition("[")[0]
 
 
-def app_settings(section: Section, name: str, kind: str, manager: ManagerSettings,
-                 channels: tuple[str, ...], default_channel: str) -> AppSettings:
-    # channel: stable (releases), beta (pre-releases too) or dev (branch head, git only)
-    channel = section.get_choice("channel", channels, default_channel)
-    # refresh_interval: hours between refreshes of this application
-    interval = section.get_int("refresh_interval", int(manager.refresh_interval // HOUR), minval=1)
-    # info_tags: free tags shown to clients in version_info
-    info_tags = section.get_list("info_tags", [])
-    # report_anomalies: list anomalies (unofficial remote, branch, untracked files)
-    anomalies = section.get_bool("report_anomalies", True)
-    # is_system_service: the application runs as a service named after the section
-    system_service = section.get_bool("is_system_service", True)
-    # managed_services: services restarted after an update (NAME, klipper, moonraker)
-    default_services = name if system_service else ""
-    services = section.get_str("managed_services", default_services).split()
+def app_settings(section: Section, name: str, options: dict[str, Any], manager: ManagerSettings) -> AppSettings:
+    """``options``: those of ``APPLICATION`` and of the section's type."""
+    hours = options["refresh_interval"]
+    interval = hours * HOUR if hours is not None else manager.refresh_interval
+    services = options["managed_services"]
+    if services is None:
+        services = [name] if options["is_system_service"] else []
     allowed = {name, "klipper", "moonraker"}
     for service in services:
         if service not in allowed:
             raise _error(section, f"Option 'managed_services': invalid service '{service}', "
                                 f"allowed: {', '.join(sorted(allowed))}")
-    return AppSettings(name, kind, channel, interval * HOUR, info_tags, anomalies, services)
+    return AppSettings(name, options["type"], options["channel"], interval, options["info_tags"],
+                       options["report_anomalies"], services)
 
 
-def git_settings(section: Section, app: AppSettings) -> GitSettings:
-    # path: the repository's working tree
-    path = section.get_path("path")
-    # origin: the official remote URL
-    origin = section.get_str("origin")
-    # primary_branch: the branch followed on the dev channel
-    branch = section.get_str("primary_branch", "master")
-    # pinned_commit: stay on this commit (8+ hex characters) instead of the channel's newest
-    pinned = section.get_str("pinned_commit", None)
+def git_settings(section: Section, app: AppSettings, options: dict[str, Any]) -> GitSettings:
+    path = options["path"]
+    pinned = options["pinned_commit"]
     if pinned is not None and (len(pinned) < 8 or any(c not in "0123456789abcdefABCDEF" for c in pinned)):
         raise _error(section, "Option 'pinned_commit': expected at least 8 hexadecimal characters")
-    # install_script: script (relative to path) run after an update that changed it
-    script = section.get_str("install_script", None)
-    # virtualenv: the application's Python virtualenv
-    venv = section.get_path("virtualenv", None)
-    # requirements: pip requirements file (relative to path), reinstalled when it changes
-    requirements = section.get_str("requirements", None)
+    script, venv, requirements = options["install_script"], options["virtualenv"], options["requirements"]
     if venv is not None and requirements is None:
         raise _error(section, "Option 'requirements' is required when 'virtualenv' is set")
-    # system_dependencies: JSON file (relative to path) {distro_id: [packages]}
-    dependencies = section.get_str("system_dependencies", None)
-    return GitSettings(app, path, origin, branch, pinned.lower() if pinned else None,
+    dependencies = options["system_dependencies"]
+    return GitSettings(app, path, options["origin"], options["primary_branch"], pinned.lower() if pinned else None,
                        path / script if script else None, venv,
                        path / requirements if requirements else None,
                        path / dependencies if dependencies else None)
 
 
-def web_settings(section: Section, app: AppSettings) -> WebSettings:
-    # path: the folder the web client is served from (kept unresolved: it becomes a link)
-    path = Path(section.get_str("path")).expanduser().absolute()
-    # repo: GitHub owner/name publishing the releases
-    repo = section.get_str("repo").strip("/")
+def web_settings(section: Section, app: AppSettings, options: dict[str, Any]) -> WebSettings:
+    # path is kept unresolved: it becomes a link
+    path = Path(options["path"]).expanduser().absolute()
+    repo = options["repo"].strip("/")
     if repo.count("/") != 1:
         raise _error(section, f"Option 'repo': expected owner/name, got '{repo}'")
-    # persistent_files: files in path kept across updates (config.json, ...)
-    persistent = section.get_list("persistent_files", [])
-    return WebSettings(app, path, repo, persistent)
+    return WebSettings(app, path, repo, options["persistent_files"] or [])
 
 
-def python_settings(section: Section, app: AppSettings) -> PythonSettings:
-    # virtualenv: the package's virtualenv (it becomes a link to versioned virtualenvs)
-    venv = Path(section.get_str("virtualenv")).expanduser().absolute()
-    # project_name: the package to install, extras allowed (pkg[extra]); defaults to the section name
-    project = section.get_str("project_name", app.name)
-    # requirements: a pip requirements file installed before the package
-    requirements = section.get_path("requirements", None)
-    # index_url (moontwist): the package index (PyPI's JSON API and /simple), e.g. a local mirror
-    index = section.get_str("index_url", DEFAULT_INDEX).rstrip("/")
-    return PythonSettings(app, venv, project, requirements, index)
+def python_settings(app: AppSettings, options: dict[str, Any]) -> PythonSettings:
+    venv = Path(options["virtualenv"]).expanduser().absolute()
+    return PythonSettings(app, venv, options["project_name"], options["requirements"],
+                          options["index_url"].rstrip("/"))
 
 
-def zip_settings(section: Section, app: AppSettings) -> WebSettings:
-    web = web_settings(section, app)
-    # virtualenv: the application's Python virtualenv (zip type)
-    venv = section.get_path("virtualenv", None)
-    # requirements: pip requirements file inside the release, installed after each switch
-    requirements = section.get_str("requirements", None)
+def zip_settings(section: Section, app: AppSettings, options: dict[str, Any]) -> WebSettings:
+    web = web_settings(section, app, options)
+    venv, requirements = options["virtualenv"], options["requirements"]
     if venv is not None and requirements is None:
         raise _error(section, "Option 'requirements' is required when 'virtualenv' is set")
     return replace(web, virtualenv=venv, requirements=requirements)

@@ -232,13 +232,15 @@ class KlipperEntryTests(TestCase):
         origin = origin_in(self)
         # The simulator (in this process) reports Klipper installed where the origin's clone is.
         self.patch(simulator_printer, "KLIPPER_PATH", str(origin.install))
-        daemon = await start_daemon(self, "[update_manager]\nenable_system_updates: False\n\n" + BASE_CONFIG,
+        daemon = await start_daemon(self, "[update_manager]\nenable_system_updates: False\n"
+                                          "[update_manager klipper]\nchannel: beta\n\n" + BASE_CONFIG,
                                     simulate=True)
         updaters = daemon.ctx.component("update_manager").updaters
         # Klippy's readiness (and so the entry) may come before or after a client connects.
         await wait_for(lambda: "klipper" in updaters and updaters["klipper"].local.valid)
         info = (await get(daemon, "/machine/update/status"))["result"]["version_info"]["klipper"]
         self.assertEqual((info["configured_type"], info["current_hash"]), ("git_repo", origin.second))
+        self.assertEqual(info["channel"], "beta")
         self.assertEqual((info["owner"], info["repo_name"], info["recovery_url"]),
                          ("Klipper3d", "klipper", "https://github.com/Klipper3d/klipper.git"))
         self.assertIn(f"Unofficial remote url: {origin.bare}", info["anomalies"])
