@@ -16,10 +16,10 @@ from typing import Any
 
 from twisted.internet.threads import deferToThread
 
+from moontwist.processes import ProcessError, check, run
 from moontwist.services.update_manager.base import Progress, Store, Updater, UpdateError
 from moontwist.services.update_manager.github import GitHub
 from moontwist.services.update_manager.releases import ReleaseFolder
-from moontwist.services.update_manager.runner import CommandFailed, check, run
 from moontwist.services.update_manager.services import restart_services
 from moontwist.services.update_manager.settings import PythonSettings
 
@@ -64,7 +64,7 @@ class PythonUpdater(Updater):
         try:
             result = await run(self.reactor, [str(python), "-c", VERSION_SCRIPT, self.settings.distribution],
                                timeout=60.0)
-        except CommandFailed:
+        except ProcessError:
             return "?"
         return result.stdout.strip() if result.ok else "?"
 
@@ -152,7 +152,7 @@ class PythonUpdater(Updater):
     async def _step(self, argv: list[str], progress: Progress) -> None:
         try:
             await check(self.reactor, argv, env=PIP_ENV, timeout=1800.0, on_line=progress)
-        except CommandFailed as error:
+        except ProcessError as error:
             raise UpdateError(str(error)) from None
 
     async def rollback(self, progress: Progress) -> None:

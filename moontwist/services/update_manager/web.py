@@ -16,10 +16,10 @@ from typing import Any
 
 from twisted.internet.threads import deferToThread
 
+from moontwist.processes import ProcessError, check
 from moontwist.services.update_manager.base import Progress, Store, Updater, UpdateError
 from moontwist.services.update_manager.github import GitHub
 from moontwist.services.update_manager.releases import ReleaseFolder
-from moontwist.services.update_manager.runner import CommandFailed, check
 from moontwist.services.update_manager.services import restart_services
 from moontwist.services.update_manager.settings import WebSettings
 
@@ -201,7 +201,7 @@ class ZipUpdater(WebUpdater):
                 await check(self.reactor, [str(venv / "bin" / "pip"), "install", "-r",
                                            str(self.settings.path / requirements)],
                             timeout=1800.0, on_line=progress)
-            except CommandFailed as error:
+            except ProcessError as error:
                 raise UpdateError(str(error)) from None
         await restart_services(self.reactor, self.settings.app.managed_services, progress)
 
