@@ -12,8 +12,8 @@ from typing import Any, Iterable
 from twisted.internet.defer import Deferred
 
 from moontwist.errors import ApiError
-from moontwist.services.machine.commands import CommandError, CommandResult, run, which
-from moontwist.services.machine.sudo import Sudo
+from moontwist.processes import Completed, ProcessError, run, which
+from moontwist.services.machine.sudo import COMMAND_TIMEOUT, Sudo
 
 ServiceState = dict[str, str]
 
@@ -135,17 +135,17 @@ def parse_systemctl_show(text: str) -> dict[str, ServiceState]:
     return found
 
 
-async def _run(reactor: Any, argv: list[str]) -> CommandResult:
+async def _run(reactor: Any, argv: list[str]) -> Completed:
     try:
-        return await run(reactor, argv)
-    except CommandError as error:
+        return await run(reactor, argv, timeout=COMMAND_TIMEOUT)
+    except ProcessError as error:
         raise ApiError(str(error), 500) from None
 
 
 async def _checked(outcome: Any) -> None:
     try:
         result = await outcome
-    except CommandError as error:
+    except ProcessError as error:
         raise ApiError(str(error), 500) from None
     if not result.ok:
         message = (result.stderr or result.stdout).strip() or f"exit status {result.exit_code}"

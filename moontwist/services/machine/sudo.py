@@ -14,14 +14,15 @@ from typing import Any, Callable
 from twisted.internet.defer import Deferred
 
 from moontwist.errors import ApiError
-from moontwist.services.machine.commands import CommandError, CommandResult, run
+from moontwist.processes import Completed, ProcessError, run
 
+COMMAND_TIMEOUT = 30.0
 PASSWORD_NEEDED = ("password is required", "a terminal is required", "incorrect password", "no password was provided")
 
 Retry = Callable[[], "Deferred[Any]"]
 
 
-def needs_password(result: CommandResult) -> bool:
+def needs_password(result: Completed) -> bool:
     text = result.stderr.lower()
     return not result.ok and any(marker in text for marker in PASSWORD_NEEDED)
 
@@ -41,11 +42,11 @@ class Sudo:
         flags = ["-S", "-k", "-p", ""] if force_password else ["-S", "-p", ""]
         return ["sudo", *flags, *command], (self.password + "\n").encode()
 
-    def run(self, command: list[str], timeout: float = 30.0) -> "Deferred[CommandResult]":
+    def run(self, command: list[str], timeout: float = COMMAND_TIMEOUT) -> "Deferred[Completed]":
         argv, stdin = self.argv(command)
-        return run(self.reactor, argv, stdin, timeout)
+        return run(self.reactor, argv, stdin=stdin, timeout=timeout)
 
-    async def run_or_request(self, command: list[str], message: str, retry: Retry) -> CommandResult:
+    async def run_or_request(self, command: list[str], message: str, retry: Retry) -> Completed:
         """Run ``command``; if sudo wants a password, record ``retry`` under ``message``."""
         result = await self.run(command)
         if needs_password(result):
@@ -64,7 +65,7 @@ class Sudo:
     async def check_access(self) -> bool:
         try:
             return (await self.run(["true"])).ok
-        except CommandError:
+        except ProcessError:
             return False
 
     def info(self) -> dict[str, Any]:
@@ -76,8 +77,8 @@ class Sudo:
         previous, self.password = self.password, password
         argv, stdin = self.argv(["true"], force_password=True)
         try:
-            valid = (await run(self.reactor, argv, stdin)).ok
-        except CommandError as error:
+            valid = (await run(self.reactor, argv, stdin=stdin, timeout=COMMAND_TIMEOUT)).ok
+        except ProcessError as error:
             self.password = previous
             raise ApiError(str(error), 500) from None
         if not valid:

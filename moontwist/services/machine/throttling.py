@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.defer import Deferred
-from twisted.internet.utils import getProcessOutputAndValue
+
+from moontwist.processes import Completed, run
+
+QUERY_TIMEOUT = 5.0
 
 THROTTLE_FLAGS = {
     0: "Under-Voltage Detected",
@@ -34,12 +37,9 @@ def parse_get_throttled(output: str) -> int:
 def query_throttled(reactor: Any, vcgencmd: str) -> "Deferred[dict[str, Any]]":
     """Run ``vcgencmd get_throttled`` (off the reactor) and decode its answer."""
 
-    def decode(result: tuple[bytes, bytes, int]) -> dict[str, Any]:
-        out, err, code = result
-        if code != 0:
-            raise ValueError(f"vcgencmd failed ({code}): {err.decode(errors='replace').strip()}")
-        return throttled_state(parse_get_throttled(out.decode(errors="replace")))
+    def decode(result: Completed) -> dict[str, Any]:
+        if not result.ok:
+            raise ValueError(f"vcgencmd failed ({result.exit_code}): {result.stderr.strip()}")
+        return throttled_state(parse_get_throttled(result.stdout))
 
-    spawned: Deferred[tuple[bytes, bytes, int]] = getProcessOutputAndValue(
-        vcgencmd, ["get_throttled"], env=None, reactor=reactor)
-    return spawned.addCallback(decode)
+    return run(reactor, [vcgencmd, "get_throttled"], timeout=QUERY_TIMEOUT).addCallback(decode)

@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from moontwist.config import ConfigError
-from moontwist.services.machine.commands import CommandError, run, which
+from moontwist.processes import ProcessError, run, which
 from moontwist.services.power.reachable import DeviceUnreachable, ReachableDevice
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class UHubCtl(ReachableDevice):
             prefix = f"New status for hub {self.location}"
         try:
             result = await run(self.reactor, argv, timeout=self.timeout)
-        except CommandError as error:
+        except ProcessError as error:
             raise DeviceUnreachable(str(error)) from None
         if not result.ok:
             raise DeviceUnreachable(f"uhubctl exited with {result.exit_code}: {result.stderr.strip()}")

@@ -1,6 +1,6 @@
 """One git working tree, read and changed with the ``git`` program.
 
-Every command runs as a child process (``runner.run``) with a timeout, in the
+Every command runs as a child process (``moontwist.processes.run``) with a timeout, in the
 repository's folder, never asking for credentials. Reading the local state
 (``inspect``) never touches the network; only ``fetch`` and ``clone`` do.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moontwist.services.update_manager.runner import CommandFailed, Completed, LineCallback, check, run
+from moontwist.processes import Completed, LineCallback, ProcessError, check, run
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
            "GIT_HTTP_LOW_SPEED_TIME": "20"}
@@ -29,7 +29,7 @@ LOOSE_OBJECT = re.compile(r"\(stored in ([^)]+)\)|object corrupt or missing: (\S
 DESCRIBE = re.compile(r"^(?P<tag>.+)-(?P<count>\d+)-g(?P<hash>[0-9a-f]+)$")
 
 
-class GitError(CommandFailed):
+class GitError(ProcessError):
     """A git command failed; ``corrupt`` when its message shows a damaged repository."""
 
     @property
@@ -107,7 +107,7 @@ class Git:
         try:
             return await check(self.reactor, argv, cwd=str(cwd or self.path), env=GIT_ENV,
                                timeout=timeout, on_line=self.on_line if stream else None)
-        except CommandFailed as error:
+        except ProcessError as error:
             raise GitError(str(error), error.output) from None
 
     async def output(self, *args: str, timeout: float = LOCAL_TIMEOUT) -> str:
@@ -132,14 +132,15 @@ class Git:
             return state
         state.detached = state.branch == "HEAD"
         state.untracked = [line[3:] for line in status.splitlines() if line.startswith("??")]
-        result = await run(self.reactor, ["git", "remote", "get-url", remote], cwd=str(self.path), env=GIT_ENV)
+        result = await run(self.reactor, ["git", "remote", "get-url", remote], cwd=str(self.path), env=GIT_ENV,
+                           timeout=LOCAL_TIMEOUT)
         state.remote_url = result.stdout.strip() if result.ok else "?"
         state.valid = True
         return state
 
     async def resolve(self, ref: str) -> str | None:
         result = await run(self.reactor, ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                           cwd=str(self.path), env=GIT_ENV)
+                           cwd=str(self.path), env=GIT_ENV, timeout=LOCAL_TIMEOUT)
         return result.stdout.strip() if result.ok else None
 
     async def describe(self, ref: str) -> Version:
@@ -150,7 +151,8 @@ class Git:
         args = ["describe", "--tags", "--abbrev=0"]
         if stable_only:
             args += ["--exclude", "*-*"]
-        result = await run(self.reactor, ["git", *args, ref], cwd=str(self.path), env=GIT_ENV)
+        result = await run(self.reactor, ["git", *args, ref], cwd=str(self.path), env=GIT_ENV,
+                           timeout=LOCAL_TIMEOUT)
         return result.stdout.strip() if result.ok and result.stdout.strip() else None
 
     async def commits_between(self, base: str, target: str) -> tuple[list[Commit], int]:
@@ -168,7 +170,7 @@ class Git:
 
     async def is_ancestor(self, older: str, newer: str) -> bool:
         result = await run(self.reactor, ["git", "merge-base", "--is-ancestor", older, newer],
-                           cwd=str(self.path), env=GIT_ENV)
+                           cwd=str(self.path), env=GIT_ENV, timeout=LOCAL_TIMEOUT)
         return result.ok
 
     async def fetch(self, remote: str) -> None:

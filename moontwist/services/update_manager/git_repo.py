@@ -19,9 +19,9 @@ from urllib.parse import urlparse
 
 from twisted.internet.threads import deferToThread
 
+from moontwist.processes import ProcessError, check
 from moontwist.services.update_manager.base import Progress, Store, Updater, UpdateError
 from moontwist.services.update_manager.git import Commit, Git, GitError, LocalState, Version
-from moontwist.services.update_manager.runner import CommandFailed, check
 from moontwist.services.update_manager.services import install_system_packages, restart_services
 from moontwist.services.update_manager.settings import GitSettings
 
@@ -334,7 +334,7 @@ class GitRepoUpdater(Updater):
     async def _run_step(self, argv: list[str], progress: Progress) -> None:
         try:
             await check(self.reactor, argv, cwd=str(self.settings.path), timeout=1200.0, on_line=progress)
-        except CommandFailed as error:
+        except ProcessError as error:
             raise UpdateError(str(error)) from None
 
     # -- recovery

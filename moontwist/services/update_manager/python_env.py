@@ -16,10 +16,11 @@ from typing import Any
 
 from twisted.internet.threads import deferToThread
 
-from moontwist.services.update_manager.base import Progress, Store, Updater, UpdateError
+from moontwist.processes import ProcessError, check, run
+from moontwist.services.update_manager.base import Progress, Store, UpdateError
 from moontwist.services.update_manager.github import GitHub
+from moontwist.services.update_manager.release_updater import ReleaseUpdater
 from moontwist.services.update_manager.releases import ReleaseFolder
-from moontwist.services.update_manager.runner import CommandFailed, check, run
 from moontwist.services.update_manager.services import restart_services
 from moontwist.services.update_manager.settings import PythonSettings
 
@@ -31,7 +32,7 @@ def is_prerelease(version: str) -> bool:
     return any(marker in version for marker in ("a", "b", "rc", "dev"))
 
 
-class PythonUpdater(Updater):
+class PythonUpdater(ReleaseUpdater):
     configured_type = "python"
 
     def __init__(self, reactor: Any, settings: PythonSettings, store: Store, index: GitHub) -> None:
@@ -64,7 +65,7 @@ class PythonUpdater(Updater):
         try:
             result = await run(self.reactor, [str(python), "-c", VERSION_SCRIPT, self.settings.distribution],
                                timeout=60.0)
-        except CommandFailed:
+        except ProcessError:
             return "?"
         return result.stdout.strip() if result.ok else "?"
 
@@ -103,8 +104,7 @@ class PythonUpdater(Updater):
         try:
             data = await self.index.get_json_from(f"{self.settings.index_url}/pypi/{project}/json")
         except UpdateError as error:
-            self.last_error = error.message
-            await self.store.save(last_refresh_time=now)
+            await self._refresh_failed(error.message, now)
             raise
         versions = [version for version, files in (data.get("releases") or {}).items() if files]
         if self.settings.app.channel == "stable":
@@ -114,10 +114,8 @@ class PythonUpdater(Updater):
         await self.store.save(last_refresh_time=now, remote_version=latest)
 
     async def update(self, progress: Progress) -> bool:
-        await self.refresh(self.reactor.seconds())
-        remote = self.store.get("remote_version")
-        if remote == self.version:
-            progress(f"{self.name} is already up to date ({remote})")
+        remote = await self._remote_to_install(progress)
+        if remote is None:
             return False
         target = self.folder.release(remote)
         await self.store.save(installing=remote)
@@ -128,7 +126,7 @@ class PythonUpdater(Updater):
             await self.store.save(installing=None)
             raise
         await self._switch_to(remote, progress)
-        await restart_services(self.reactor, self.settings.app.managed_services, progress)
+        await self._after_switch(progress)
         return True
 
     async def _build(self, target: Path, version: str, progress: Progress) -> None:
@@ -152,26 +150,14 @@ class PythonUpdater(Updater):
     async def _step(self, argv: list[str], progress: Progress) -> None:
         try:
             await check(self.reactor, argv, env=PIP_ENV, timeout=1800.0, on_line=progress)
-        except CommandFailed as error:
+        except ProcessError as error:
             raise UpdateError(str(error)) from None
 
-    async def rollback(self, progress: Progress) -> None:
-        target = self.store.get("rollback")
-        if not target or not self.folder.release(target).is_dir():
-            raise UpdateError(f"No rollback version available for {self.name}", 400)
-        progress(f"Rolling back {self.name} to {target}...")
-        await self._switch_to(target, progress)
-        await restart_services(self.reactor, self.settings.app.managed_services, progress)
-
-    async def _switch_to(self, version: str, progress: Progress) -> None:
-        current = await deferToThread(self.folder.adopt, self.version)
-        await self.store.save(previous_release=current, installing=version)
-        await deferToThread(self.folder.switch, version)
-        await self.store.save(rollback=current, previous_release=None, installing=None)
-        await deferToThread(self.folder.prune, {version, current})
+    async def _read_version(self) -> None:
         self.version = await self._installed_version(self.python)
-        self.last_error = None
-        progress(f"{self.name} is now at {self.version}")
+
+    async def _after_switch(self, progress: Progress) -> None:
+        await restart_services(self.reactor, self.settings.app.managed_services, progress)
 
 
 def _version_key(version: str) -> tuple[int, ...]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from moontwist.processes import ProcessError, check
 from moontwist.services.update_manager.base import Progress, UpdateError
-from moontwist.services.update_manager.runner import CommandFailed, check
 
 RESTART_TIMEOUT = 60.0
 
@@ -16,7 +16,7 @@ async def restart_services(reactor: Any, services: list[str], progress: Progress
         progress(f"Restarting service {service}...")
         try:
             await check(reactor, ["sudo", "-n", "systemctl", "restart", service], timeout=RESTART_TIMEOUT)
-        except CommandFailed as error:
+        except ProcessError as error:
             raise UpdateError(f"Unable to restart {service}: {error}") from None
 
 
@@ -28,5 +28,5 @@ async def install_system_packages(reactor: Any, packages: list[str], progress: P
     try:
         await check(reactor, ["sudo", "-n", "apt-get", "install", "--yes", *packages],
                     env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=1200.0, on_line=progress)
-    except CommandFailed as error:
+    except ProcessError as error:
         raise UpdateError(f"Unable to install system packages: {error}") from None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from moontwist.processes import ProcessError, check, run
 from moontwist.services.update_manager.base import Progress, Store, Updater, UpdateError
-from moontwist.services.update_manager.runner import CommandFailed, check, run
 
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
 UPGRADABLE = re.compile(r"^(?P<name>[^/\s]+)/\S+\s+(?P<version>\S+)\s+\S+\s+\[upgradable from: (?P<current>[^\]]+)\]")
@@ -38,7 +38,7 @@ class SystemUpdater(Updater):
     async def _read_upgradable(self) -> None:
         try:
             result = await run(self.reactor, ["apt", "list", "--upgradable"], env=APT_ENV, timeout=120.0)
-        except CommandFailed:
+        except ProcessError:
             self.packages = []
             return
         self.packages = parse_upgradable(result.stdout) if result.ok else []
@@ -46,7 +46,7 @@ class SystemUpdater(Updater):
     async def refresh(self, now: float) -> None:
         try:
             await check(self.reactor, ["sudo", "-n", "apt-get", "update"], env=APT_ENV, timeout=600.0)
-        except CommandFailed as error:
+        except ProcessError as error:
             await self.store.save(last_refresh_time=now)
             raise UpdateError(f"Unable to refresh system packages: {error}") from None
         await self._read_upgradable()
@@ -63,7 +63,7 @@ class SystemUpdater(Updater):
                                        "-o", "Dpkg::Options::=--force-confdef",
                                        "-o", "Dpkg::Options::=--force-confold"],
                         env=APT_ENV, timeout=3600.0, on_line=progress)
-        except CommandFailed as error:
+        except ProcessError as error:
             raise UpdateError(f"System upgrade failed: {error}") from None
         await self._read_upgradable()
         await self.store.save(packages=self.packages)

@@ -10,23 +10,25 @@ for ``rollback``.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from twisted.internet.threads import deferToThread
 
-from moontwist.services.update_manager.base import Progress, Store, Updater, UpdateError
+from moontwist.processes import ProcessError, check
+from moontwist.services.update_manager.base import Progress, Store, UpdateError
 from moontwist.services.update_manager.github import GitHub
+from moontwist.services.update_manager.release_updater import ReleaseUpdater
 from moontwist.services.update_manager.releases import ReleaseFolder
-from moontwist.services.update_manager.runner import CommandFailed, check
 from moontwist.services.update_manager.services import restart_services
 from moontwist.services.update_manager.settings import WebSettings
 
 RELEASE_INFO = "release_info.json"
 
 
-class WebUpdater(Updater):
+class WebUpdater(ReleaseUpdater):
     configured_type = "web"
 
     def __init__(self, reactor: Any, settings: WebSettings, store: Store, github: GitHub) -> None:
@@ -101,14 +103,13 @@ class WebUpdater(Updater):
             else:
                 release = await self.github.get_json(f"repos/{self.settings.repo}/releases/latest")
         except UpdateError as error:
-            self.last_error = error.message
-            await self.store.save(last_refresh_time=now)
+            await self._refresh_failed(error.message, now)
             raise
         asset = self._asset(release) if isinstance(release, dict) else None
         if asset is None:
-            self.last_error = f"No release asset {self._asset_name()} found for {self.settings.repo}"
-            await self.store.save(last_refresh_time=now)
-            raise UpdateError(self.last_error, 503)
+            message = f"No release asset {self._asset_name()} found for {self.settings.repo}"
+            await self._refresh_failed(message, now)
+            raise UpdateError(message, 503)
         digest = str(asset.get("digest") or "")
         self.last_error = None
         await self.store.save(last_refresh_time=now, remote_version=str(release.get("tag_name", "?")),
@@ -125,10 +126,8 @@ class WebUpdater(Updater):
         return None
 
     async def update(self, progress: Progress) -> bool:
-        await self.refresh(self.reactor.seconds())
-        remote = self.store.get("remote_version")
-        if remote == self.version:
-            progress(f"{self.name} is already up to date ({remote})")
+        remote = await self._remote_to_install(progress)
+        if remote is None:
             return False
         progress(f"Downloading {self.name} {remote}...")
         work = Path(tempfile.mkdtemp(prefix=f".{self.name}-download-", dir=self.settings.path.parent))
@@ -150,26 +149,13 @@ class WebUpdater(Updater):
         finally:
             await deferToThread(_remove_tree, work)
         await self._switch_to(remote, progress)
+        await self._after_switch(progress)
         return True
 
-    async def rollback(self, progress: Progress) -> None:
-        target = self.store.get("rollback")
-        if not target or not self.folder.release(target).is_dir():
-            raise UpdateError(f"No rollback version available for {self.name}", 400)
-        progress(f"Rolling back {self.name} to {target}...")
-        await self._switch_to(target, progress)
-
-    async def _switch_to(self, version: str, progress: Progress) -> None:
-        current = await deferToThread(self.folder.adopt, self.version)
-        await self.store.save(previous_release=current, installing=version)
-        await deferToThread(self._finish_release, version)
-        await self.store.save(rollback=current, previous_release=None, installing=None)
-        await deferToThread(self.folder.prune, {version, current})
+    async def _read_version(self) -> None:
         await deferToThread(self._read_release_info)
-        self.last_error = None
-        progress(f"{self.name} is now at {self.version}")
 
-    def _finish_release(self, version: str) -> None:
+    def _activate(self, version: str) -> None:
         release = self.folder.release(version)
         info_path = release / RELEASE_INFO
         if not info_path.exists():
@@ -183,16 +169,6 @@ class ZipUpdater(WebUpdater):
 
     configured_type = "zip"
 
-    async def update(self, progress: Progress) -> bool:
-        changed = await super().update(progress)
-        if changed:
-            await self._after_switch(progress)
-        return changed
-
-    async def rollback(self, progress: Progress) -> None:
-        await super().rollback(progress)
-        await self._after_switch(progress)
-
     async def _after_switch(self, progress: Progress) -> None:
         venv, requirements = self.settings.virtualenv, self.settings.requirements
         if venv is not None and requirements is not None:
@@ -201,12 +177,10 @@ class ZipUpdater(WebUpdater):
                 await check(self.reactor, [str(venv / "bin" / "pip"), "install", "-r",
                                            str(self.settings.path / requirements)],
                             timeout=1800.0, on_line=progress)
-            except CommandFailed as error:
+            except ProcessError as error:
                 raise UpdateError(str(error)) from None
         await restart_services(self.reactor, self.settings.app.managed_services, progress)
 
 
 def _remove_tree(path: Path) -> None:
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet import reactor
 from twisted.internet.defer import succeed
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from moontwist.services.machine import HostPaths, ProcStatsService, proc_stats, readings
 from moontwist.services.machine.proc_stats import find_vcgencmd
 from moontwist.services.machine.sampler import ProcStatsSampler
-from moontwist.services.machine.throttling import parse_get_throttled, throttled_state
+from moontwist.services.machine.throttling import parse_get_throttled, query_throttled, throttled_state
 from tests.services.klippy.fakes import FakeConnection
-from tests.services.machine.helpers import make_ctx, temp_dir, write_tree
+from tests.services.machine.helpers import fake_programs, make_ctx, temp_dir, write_tree
 
 NET_HEADER = ("Inter-|   Receive                                                |  Transmit\n"
               " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
@@ -171,3 +172,15 @@ class ThrottleNotificationTests(SynchronousTestCase):
     def test_throttling_found_at_the_first_reading_is_notified(self) -> None:
         client, _ = self.run_service(lambda reactor, program: succeed(throttled_state(0x50000)), 11)
         self.assertEqual(client.notifications("notify_cpu_throttled"), [[throttled_state(0x50000)]])
+
+
+class VcgencmdTests(TestCase):
+    async def test_a_real_child_answers_and_its_failure_is_an_error(self) -> None:
+        folder = fake_programs(self, {"vcgencmd": 'if [ -e "$0.broken" ]; then echo "no mailbox" >&2; exit 2; fi\n'
+                                                  'echo "throttled=0x4"'})
+        self.assertEqual(await query_throttled(reactor, str(folder / "vcgencmd")),
+                         {"bits": 4, "flags": ["Currently Throttled"]})
+        (folder / "vcgencmd.broken").touch()
+        with self.assertRaises(ValueError) as raised:
+            await query_throttled(reactor, str(folder / "vcgencmd"))
+        self.assertEqual(str(raised.exception), "vcgencmd failed (2): no mailbox")

@@ -1,8 +1,9 @@
-"""Child processes for the update manager: git, pip, apt, install scripts.
+"""Running host programs (systemctl, sudo, uhubctl, git, pip, apt) as child processes.
 
-Every program runs through ``spawnProcess`` (the reactor never waits), in a
-given folder, with a timeout that kills it. Output arrives line by line so an
-update can stream it to clients as ``notify_update_response`` messages.
+Never blocks the reactor: the program is spawned with ``spawnProcess``, fed its
+stdin, its output collected as it arrives (and handed line by line to an
+optional callback), and a timeout kills it. A bare program name is looked up
+on ``PATH`` at call time; ``env`` adds to this process's environment.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from twisted.python.failure import Failure
 LineCallback = Callable[[str], None]
 
 
-class CommandFailed(Exception):
-    """A program could not start, timed out, or exited with an error."""
+class ProcessError(Exception):
+    """A program could not be found or started, ran too long, or (``check``) exited with an error."""
 
     def __init__(self, message: str, output: str = "") -> None:
         super().__init__(message)
@@ -39,7 +40,7 @@ class Completed:
         return self.exit_code == 0
 
 
-class _Lines(ProcessProtocol):
+class _Collector(ProcessProtocol):
     def __init__(self, on_line: LineCallback | None, stdin: bytes | None) -> None:
         self.on_line = on_line
         self.stdin = stdin
@@ -79,31 +80,40 @@ class _Lines(ProcessProtocol):
         result = Completed(b"".join(self.out).decode(errors="replace"),
                            b"".join(self.err).decode(errors="replace"), code)
         if self.timed_out is not None:
-            self.done.errback(CommandFailed(self.timed_out, result.stderr or result.stdout))
+            self.done.errback(ProcessError(self.timed_out, result.stderr or result.stdout))
             return
         self.done.callback(result)
 
 
-def run(reactor: Any, argv: list[str], cwd: str | None = None, env: dict[str, str] | None = None,
-        timeout: float = 300.0, on_line: LineCallback | None = None,
-        stdin: bytes | None = None) -> "Deferred[Completed]":
-    """Run ``argv`` (found on ``PATH``); fires with its output whatever its exit code."""
-    executable = shutil.which(argv[0], path=os.environ.get("PATH")) if "/" not in argv[0] else argv[0]
+def which(program: str) -> str | None:
+    return shutil.which(program, path=os.environ.get("PATH"))
+
+
+def _name(argv: list[str]) -> str:
+    return " ".join(argv[:2])
+
+
+def run(reactor: Any, argv: list[str], *, timeout: float, stdin: bytes | None = None,
+        cwd: str | None = None, env: dict[str, str] | None = None,
+        on_line: LineCallback | None = None) -> "Deferred[Completed]":
+    """Run ``argv``; fires with its output whatever its exit code, fails with ProcessError."""
+    executable = argv[0] if "/" in argv[0] else which(argv[0])
     if executable is None:
-        return fail(CommandFailed(f"Command not found: {argv[0]}"))
-    protocol = _Lines(on_line, stdin)
-    environment = {**os.environ, **(env or {})}
+        return fail(ProcessError(f"Command not found: {argv[0]}"))
+    collector = _Collector(on_line, stdin)
     try:
-        process = reactor.spawnProcess(protocol, executable, list(argv), env=environment, path=cwd)
+        process = reactor.spawnProcess(collector, executable, list(argv),
+                                       env={**os.environ, **(env or {})}, path=cwd)
     except OSError as error:
-        return fail(CommandFailed(f"Unable to run {argv[0]}: {error}"))
+        return fail(ProcessError(f"Unable to run {argv[0]}: {error}"))
 
     def kill() -> None:
+        """Fail once the killed process is gone, so none is left behind."""
         try:
             process.signalProcess("KILL")
         except ProcessExitedAlready:
             return
-        protocol.timed_out = f"{' '.join(argv[:2])} timed out after {timeout:g} s"
+        collector.timed_out = f"{_name(argv)} timed out after {timeout:g} s"
 
     timer = reactor.callLater(timeout, kill)
 
@@ -112,13 +122,13 @@ def run(reactor: Any, argv: list[str], cwd: str | None = None, env: dict[str, st
             timer.cancel()
         return result
 
-    return protocol.done.addBoth(stop_timer)
+    return collector.done.addBoth(stop_timer)
 
 
 async def check(reactor: Any, argv: list[str], **kwargs: Any) -> Completed:
     """Like ``run`` but a non-zero exit fails with the program's own message."""
     result = await run(reactor, argv, **kwargs)
     if not result.ok:
-        output = (result.stderr.strip() or result.stdout.strip())
-        raise CommandFailed(f"{' '.join(argv[:2])} failed (exit {result.exit_code}): {output}", output)
+        output = result.stderr.strip() or result.stdout.strip()
+        raise ProcessError(f"{_name(argv)} failed (exit {result.exit_code}): {output}", output)
     return result
