@@ -353,9 +353,10 @@ async function updateEntry (page, name, version) {
   return `${name} ${version} -> ${info.version} via ${callsTo('machine.update.', sentFrom).join(', ')}, ${lines} notify_update_response`
 }
 
-// Mainsail follows an update in a dialog closed by its Close button once complete.
+// Both UIs follow an update in a dialog, closed once complete by its Close (Mainsail)
+// or Finish (Fluidd) button.
 async function closeUpdateDialog (page) {
-  const close = page.locator('.v-dialog--active').getByRole('button', { name: /close/i })
+  const close = page.locator('.v-dialog--active').getByRole('button', { name: /^\s*(close|finish)\s*$/i })
   if (await close.count()) await close.first().click({ timeout: 5000 })
 }
 
