@@ -371,7 +371,8 @@ async function updatesSteps (page) {
     let before
     await waitFor('both entries refreshed', async () => {
       before = await updateStatus(page)
-      const ready = before.ui_check_repo && before.mainsail && before.ui_check_repo.remote_version !== '?' &&
+      // the origin's new commit fetched, and the fake GitHub's release seen
+      const ready = before.ui_check_repo && before.mainsail && before.ui_check_repo.commits_behind_count > 0 &&
         before.mainsail.remote_version !== '?'
       return ready ? true : short(before)
     }, 30000)
