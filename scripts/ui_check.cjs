@@ -4,8 +4,10 @@
 // from the environment: UI (mainsail|fluidd), UI_URL, OUT (folder for
 // screenshots and results.json), PLAYWRIGHT_CORE (path of the playwright-core
 // package), CHROMIUM (executable), GCODE (path of a small gcode file to print),
-// DAEMON_URL, STEPS (comma-separated step names, empty: all) and FAKES_STATE (the file
-// scripts/ui_fakes.py keeps; set when devices are configured: the device steps run).
+// DAEMON_URL, STEPS (comma-separated step names, empty: all), FAKES_STATE (the file
+// scripts/ui_fakes.py keeps; set when devices are configured: the device steps run) and
+// UPDATES (1 when an [update_manager] with a ui_check_repo git_repo entry and a
+// mainsail web entry is configured: the update step runs).
 'use strict'
 
 const fs = require('fs')
@@ -152,7 +154,7 @@ function onFrameReceived (payload) {
   for (const m of Array.isArray(message) ? message : [message]) {
     if (!m) continue
     if (m.method && m.id === undefined) {
-      notifications.push({ step: stepName, method: m.method, at: Date.now() })
+      notifications.push({ step: stepName, method: m.method, at: Date.now(), params: m.method === 'notify_update_response' ? m.params : undefined })
       continue
     }
     const call = sentCalls.get(m.id) || { method: '?', params: undefined }
@@ -305,6 +307,90 @@ async function devicesSteps (page) {
     if (off.status !== 200) throw new Error(`/machine/wled/off: ${short(off)}`)
     await waitFor('the fake WLED off', async () => fakes().wled.state.on === false || fakes().wled.received, 5000)
     return `no WLED panel in ${UI}; strips ${strip.status}, fake received ${short(fakes().wled.received, 200)}`
+  })
+}
+
+// The entry's row in the UI's update panel: the deepest element holding its name and a
+// control labelled "update" (Mainsail's chip, Fluidd's button) or "up to date".
+function entryRow (page, name, label) {
+  const lower = "translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-', 'abcdefghijklmnopqrstuvwxyz ')"
+  return page.locator(`xpath=//*[contains(normalize-space(.), '${name}')]` +
+    `[.//*[(self::button or contains(@class, 'v-chip')) and ${lower} = '${label}']]`).last()
+}
+
+async function updateStatus (page) {
+  return page.evaluate(async url => (await (await fetch(url)).json()).result.version_info,
+    process.env.DAEMON_URL + '/machine/update/status')
+}
+
+// Update one entry from the UI's own panel: listed with its version and "update", a
+// click (and Mainsail's confirmation), then notify_update_response to completion and
+// the entry shown up to date.
+async function updateEntry (page, name, version) {
+  const row = entryRow(page, name, 'update')
+  await row.waitFor({ state: 'visible', timeout: 15000 })
+  const text = (await row.innerText()).replace(/\s+/g, ' ')
+  if (!text.includes(version)) throw new Error(`${name}'s row shows "${text}", not ${version}`)
+  const from = notifications.length
+  const sentFrom = methodsSent.length
+  await row.locator('button, .v-chip').filter({ hasText: /^\s*update\s*$/i }).first().click({ timeout: 5000 })
+  if (UI === 'mainsail') {
+    const dialog = page.locator('.v-dialog--active')
+    await dialog.getByText(/I understand the risks/i).click({ timeout: 5000 })
+    await page.screenshot({ path: path.join(OUT, `${UI}-update-${name}-confirm.png`) })
+    await dialog.getByRole('button', { name: /start update/i }).click({ timeout: 5000 })
+  }
+  await waitFor(`${name}'s notify_update_response complete`, async () => {
+    const done = notifications.slice(from).find(n => n.method === 'notify_update_response' &&
+      n.params && n.params[0] && n.params[0].complete)
+    return done ? true : notifications.slice(from).filter(n => n.method === 'notify_update_response').length + ' responses'
+  }, 60000)
+  await page.screenshot({ path: path.join(OUT, `${UI}-update-${name}-complete.png`) })
+  const info = (await updateStatus(page))[name]
+  const behind = info.commits_behind ? info.commits_behind.length : 0
+  if (info.version !== info.remote_version || behind) throw new Error(`${name} after the update: ${short(info)}`)
+  const lines = notifications.slice(from).filter(n => n.method === 'notify_update_response').length
+  return `${name} ${version} -> ${info.version} via ${callsTo('machine.update.', sentFrom).join(', ')}, ${lines} notify_update_response`
+}
+
+// Both UIs follow an update in a dialog, closed once complete by its Close (Mainsail)
+// or Finish (Fluidd) button.
+async function closeUpdateDialog (page) {
+  const close = page.locator('.v-dialog--active').getByRole('button', { name: /^\s*(close|finish)\s*$/i })
+  if (await close.count()) await close.first().click({ timeout: 5000 })
+}
+
+async function updatesSteps (page) {
+  await step(page, 'update-panel', async () => {
+    await goto(page, UI === 'mainsail' ? '/config' : '/settings#versions')
+    // The UI's own "check for updates": the first look at the origins (a refresh)
+    const refreshFrom = methodsSent.length
+    await (UI === 'mainsail'
+      ? page.locator('.machine-update-panel .v-toolbar button').first()
+      : page.getByRole('button', { name: /check for updates/i })).click({ timeout: 10000 })
+    let before
+    await waitFor('both entries refreshed', async () => {
+      before = await updateStatus(page)
+      // the origin's new commit fetched, and the fake GitHub's release seen
+      const ready = before.ui_check_repo && before.mainsail && before.ui_check_repo.commits_behind_count > 0 &&
+        before.mainsail.remote_version !== '?'
+      return ready ? true : short(before)
+    }, 30000)
+    const repo = before.ui_check_repo
+    const web = before.mainsail
+    await page.waitForTimeout(1000)
+    await page.screenshot({ path: path.join(OUT, `${UI}-update-panel-before.png`) })
+    const done = [`refreshed via ${callsTo('machine.update.', refreshFrom).join(', ')}`,
+      await updateEntry(page, 'ui_check_repo', repo.version)]
+    await closeUpdateDialog(page)
+    done.push(await updateEntry(page, 'mainsail', web.version))
+    await closeUpdateDialog(page)
+    for (const name of ['ui_check_repo', 'mainsail']) {
+      await entryRow(page, name, 'up to date').waitFor({ state: 'visible', timeout: 15000 })
+    }
+    const failed = problems.filter(p => p.step === stepName)
+    if (failed.length) throw new Error(`failed: ${failed.map(p => p.method || p.url).join(', ')}`)
+    return done.join('; ') + '; both shown up to date'
   })
 }
 
@@ -489,6 +575,7 @@ async function main () {
   })
 
   if (FAKES_STATE) await devicesSteps(page)
+  if (process.env.UPDATES === '1') await updatesSteps(page)
 
   await step(page, 'no-failing-calls', async () => {
     const ours = problems.filter(p => !SAME_AS_MOONRAKER.some(known => known(p)))

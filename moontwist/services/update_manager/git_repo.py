@@ -61,6 +61,7 @@ class GitRepoUpdater(Updater):
         self.local = LocalState()
         self.behind: list[Commit] = []
         self.behind_count = 0
+        self.fetched: tuple[str, str] | None = None
         self.last_error: str | None = None
 
     # -- state
@@ -106,11 +107,24 @@ class GitRepoUpdater(Updater):
         await self.store.save(transaction=None)
 
     async def _read_local(self) -> None:
-        self.local = await self.git.inspect(REMOTE)
+        """Read the tree, then publish the whole state at once (a reader never sees half of it)."""
+        local = await self.git.inspect(REMOTE)
         remote_hash = self.store.get("remote_hash")
-        self.behind, self.behind_count = [], 0
-        if self.local.valid and remote_hash and await self.git.resolve(remote_hash):
-            self.behind, self.behind_count = await self.git.commits_between(self.local.head, remote_hash)
+        behind: tuple[list[Commit], int] = ([], 0)
+        fetched = None
+        if local.valid and not remote_hash:
+            # Before the first refresh: the target as the clone's last fetch left it (no
+            # network), so clients comparing hashes see no update from a "?".
+            try:
+                remote_hash = await self._target()
+            except (GitError, UpdateError):
+                remote_hash = None
+            if remote_hash:
+                fetched = (remote_hash, (await self.git.describe(remote_hash)).full)
+        if local.valid and remote_hash and await self.git.resolve(remote_hash):
+            behind = await self.git.commits_between(local.head, remote_hash)
+        self.local, self.fetched = local, fetched
+        self.behind, self.behind_count = behind
 
     def anomalies(self) -> list[str]:
         found = []
@@ -150,7 +164,8 @@ class GitRepoUpdater(Updater):
     def status(self) -> dict[str, Any]:
         local = self.local
         owner, repo_name = owner_and_name(self.settings.origin)
-        remote_version = Version(self.store.get("remote_version", "?"))
+        fetched_hash, fetched_version = self.fetched or ("?", "?")
+        remote_version = Version(self.store.get("remote_version", fetched_version))
         rollback = self.store.get("rollback") or {}
         return {
             "channel": self.channel,
@@ -174,7 +189,7 @@ class GitRepoUpdater(Updater):
             "remote_version": remote_version.short,
             "rollback_version": Version(rollback.get("version", "?")).short,
             "current_hash": local.head,
-            "remote_hash": self.store.get("remote_hash", "?"),
+            "remote_hash": self.store.get("remote_hash", fetched_hash),
             "is_dirty": local.version.dirty,
             "detached": local.detached,
             "commits_behind": [commit.as_dict() for commit in self.behind],

@@ -49,7 +49,9 @@ class GitRepoTests(TestCase):
         self.assertEqual(info["configured_type"], "git_repo")
         self.assertEqual(info["current_hash"], origin.second)
         self.assertEqual(info["version"], "v0.1.0-1")
-        self.assertEqual(info["remote_version"], "?")
+        # what the clone's last fetch saw, not the origin's new commits nor an unknown "?"
+        # (which Fluidd takes for an update)
+        self.assertEqual((info["remote_hash"], info["remote_version"]), (origin.second, "v0.1.0-1"))
         self.assertEqual(info["commits_behind"], [])
         self.assertTrue(info["is_valid"])
         self.assertFalse(info["corrupt"])
