@@ -46,7 +46,8 @@ class MachineService(Service):
                                       options["shutdown_action"], options["supervisord_config_path"])
         self.unit = own_unit(paths) or "moonraker"
         self.static = static_info(paths)
-        self._refreshing: set[Deferred[None]] = set()
+        # Work running child processes (refreshes, our own restart): stopping waits for it.
+        self._running: set[Deferred[None]] = set()
         ctx.registry.register(LogRollover(ctx, log_file, self.provider))
         ctx.registry.register(PeripheralEndpoints(ctx.reactor, paths, ctx.options.data_path))
 
@@ -57,23 +58,25 @@ class MachineService(Service):
         self.refresh_services()
 
     def stopService(self) -> "Deferred[Any]":
-        """Stop listening; wait for a refresh still running (no child process is left behind)."""
+        """Stop listening; wait for work still running (no child process is left behind)."""
         super().stopService()
         self.ctx.events.off("klippy_ready", self.refresh_services)
         self.ctx.events.off("klippy_disconnected", self.refresh_services)
-        return DeferredList(list(self._refreshing))
+        return DeferredList(list(self._running))
 
     def refresh_services(self) -> "Deferred[None]":
         """Re-read the services' state; tell clients about the ones that changed."""
-        refreshing = Deferred.fromCoroutine(self._refresh()).addErrback(
-            lambda failure: log.warn("Service state refresh failed: {error}", error=failure.getErrorMessage()))
-        self._refreshing.add(refreshing)
+        return self._track(Deferred.fromCoroutine(self._refresh()).addErrback(
+            lambda failure: log.warn("Service state refresh failed: {error}", error=failure.getErrorMessage())))
+
+    def _track(self, running: "Deferred[None]") -> "Deferred[None]":
+        self._running.add(running)
 
         def done(result: None) -> None:
-            self._refreshing.discard(refreshing)
+            self._running.discard(running)
             return result
 
-        return refreshing.addBoth(done)
+        return running.addBoth(done)
 
     async def _refresh(self) -> None:
         changed: dict[str, ServiceState] = await self.provider.refresh()
@@ -133,8 +136,8 @@ class MachineService(Service):
         return "ok"
 
     def _self_restart(self, name: str) -> None:
-        Deferred.fromCoroutine(self.provider.action("restart", name)).addErrback(
-            lambda failure: log.warn("Restart of {name} failed: {error}", name=name, error=failure.getErrorMessage()))
+        self._track(Deferred.fromCoroutine(self.provider.action("restart", name)).addErrback(
+            lambda failure: log.warn("Restart of {name} failed: {error}", name=name, error=failure.getErrorMessage())))
 
     @endpoint("machine.sudo.info", "GET /machine/sudo/info")
     async def sudo_info(self, request: Request) -> dict[str, Any]:
