@@ -33,17 +33,18 @@ class _JsonApi(Resource):
         return json.dumps(answer).encode()
 
 
-class FakeHttpDevice:
-    """Base: a twisted.web site on 127.0.0.1 that records every request."""
+class LoopbackFake:
+    """Base: listens on 127.0.0.1 on a free port with the factory ``make_factory`` gives."""
 
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, dict[str, str], bytes, dict[str, str]]] = []
-        self.port: Any = None
+    port: Any = None
 
-    def start(self) -> "FakeHttpDevice":
-        site = Site(_JsonApi(self))
-        site.noisy = False
-        self.port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    def make_factory(self) -> Any:
+        raise NotImplementedError
+
+    def start(self) -> Any:
+        factory = self.make_factory()
+        factory.noisy = False
+        self.port = reactor.listenTCP(0, factory, interface="127.0.0.1")
         return self
 
     def stop(self) -> Any:
@@ -52,6 +53,16 @@ class FakeHttpDevice:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port.getHost().port}"
+
+
+class FakeHttpDevice(LoopbackFake):
+    """Base: a twisted.web site on 127.0.0.1 that records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, str], bytes, dict[str, str]]] = []
+
+    def make_factory(self) -> Any:
+        return Site(_JsonApi(self))
 
     def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
         raise NotImplementedError
@@ -144,7 +155,7 @@ class _KasaConnection(Protocol):
         self.transport.loseConnection()
 
 
-class FakeTPLink:
+class FakeTPLink(LoopbackFake):
     """A Kasa plug (``outlets=0``) or strip: sysinfo, relay state, countdown rules."""
 
     def __init__(self, outlets: int = 0) -> None:
@@ -152,20 +163,9 @@ class FakeTPLink:
         self.children = [{"id": f"80067AC{index:02d}", "state": 0, "alias": f"Plug {index}"} for index in range(outlets)]
         self.rules: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
-        self.port: Any = None
 
-    def start(self) -> "FakeTPLink":
-        factory = Factory.forProtocol(lambda: _KasaConnection(self))
-        factory.noisy = False
-        self.port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        return self
-
-    def stop(self) -> Any:
-        return self.port.stopListening()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port.getHost().port}"
+    def make_factory(self) -> Any:
+        return Factory.forProtocol(lambda: _KasaConnection(self))
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         system = request.get("system", {})
@@ -201,28 +201,21 @@ class _Silent(Protocol):
         self.factory.connections.append(self)
 
 
-class SilentDevice:
+class SilentDevice(LoopbackFake):
     """Accepts connections and never answers (a plug that hangs)."""
 
     def __init__(self) -> None:
         self.connections: list[_Silent] = []
-        self.port: Any = None
 
-    def start(self) -> "SilentDevice":
+    def make_factory(self) -> Any:
         factory = Factory.forProtocol(_Silent)
-        factory.noisy = False
         factory.connections = self.connections
-        self.port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        return self
+        return factory
 
     async def stop(self) -> None:
         for connection in self.connections:
             connection.transport.abortConnection()
         await self.port.stopListening()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port.getHost().port}"
 
 
 class FakeHomeSeer(FakeHttpDevice):
