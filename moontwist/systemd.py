@@ -5,6 +5,7 @@
   ``WATCHDOG_USEC`` when ``WatchdogSec=`` is set.
 - ``LISTEN_FDS``/``LISTEN_PID`` (socket activation): listening sockets from
   file descriptor 3 on; the first one serves HTTP.
+- The unit a process runs in, from its ``/proc/PID/cgroup``.
 The protocol is a few ``KEY=value`` lines per datagram on a Unix socket, so it
 is written here rather than pulled in as a library.
 """
@@ -93,3 +94,12 @@ def socket_family(fd: int) -> socket.AddressFamily:
         return probe.family
     finally:
         probe.close()
+
+
+def unit_of(cgroup: str) -> str | None:
+    """The systemd service in a ``/proc/PID/cgroup`` text (``moonraker`` of ``.../moonraker.service``)."""
+    for line in cgroup.splitlines():
+        last = line.rpartition("/")[2]
+        if last.endswith(".service"):
+            return last[: -len(".service")]
+    return None

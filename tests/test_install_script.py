@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -65,6 +66,10 @@ class InstallScriptTests(SynchronousTestCase):
         self.run_script()
         venv = self.home / "moontwist-env"
         self.assertTrue((venv / "bin" / "moontwist").exists())
+        # Editable from this clone: the update manager's `moonraker` entry updates it with git.
+        record, = venv.glob("lib/python*/site-packages/moontwist-*.dist-info/direct_url.json")
+        self.assertEqual(json.loads(record.read_text()),
+                         {"url": self.source.resolve().as_uri(), "dir_info": {"editable": True}})
         unit = (self.systemd_dir / "moontwist.service").read_text()
         self.assertIn("Type=notify", unit)
         self.assertIn(f"EnvironmentFile={self.data}/systemd/moonraker.env", unit)

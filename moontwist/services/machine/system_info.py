@@ -11,6 +11,7 @@ from moontwist.services.machine.host import HostPaths, read_text
 from moontwist.services.machine.network import canbus, network
 from moontwist.services.machine.sdcard import sd_info
 from moontwist.services.machine.virtualization import virtualization
+from moontwist.systemd import unit_of
 
 
 def static_info(paths: HostPaths) -> dict[str, Any]:
@@ -31,8 +32,4 @@ def live_info(paths: HostPaths) -> dict[str, Any]:
 
 def own_unit(paths: HostPaths) -> str | None:
     """The systemd unit we run in (``moonraker`` of ``.../moonraker.service``), from our cgroup."""
-    for line in (read_text(paths.proc("self", "cgroup")) or "").splitlines():
-        last = line.rpartition("/")[2]
-        if last.endswith(".service"):
-            return last[: -len(".service")]
-    return None
+    return unit_of(read_text(paths.proc("self", "cgroup")) or "")

@@ -11,6 +11,7 @@ from moontwist.config.errors import ConfigError
 from moontwist.services.update_manager.base import Store, Updater
 from moontwist.services.update_manager.options import (
     APPLICATION, APPLICATION_TYPES, DEFAULT_INDEX, KLIPPER_ENTRY, MOONRAKER_ENTRY, WEB_CHANNELS)
+from moontwist.services.update_manager.self_source import SelfSource, find_source
 from moontwist.services.update_manager.settings import (
     AppSettings, GitSettings, ManagerSettings, PythonSettings, app_settings, git_settings, overrides,
     python_settings, web_settings, zip_settings)
@@ -41,16 +42,16 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
         if name in BUILT_IN and not section.has_option("type"):
             # Moonraker's built-in entries take only a few overrides here.
             if name == "klipper":
-                klipper = overrides(section, KLIPPER_ENTRY, manager)
-            elif sys.prefix != sys.base_prefix:
-                entry = overrides(section, MOONRAKER_ENTRY, manager)
-                updaters[name] = partial(_indexed, _python_updater(), reactor, self_settings(entry), github)
+                klipper = overrides(section, KLIPPER_ENTRY, manager)[0]
             else:
-                overrides(section, MOONRAKER_ENTRY, manager)
+                entry, options = overrides(section, MOONRAKER_ENTRY, manager)
+                own = self_updater(reactor, entry, github, options["index_url"])
+                if own is not None:
+                    updaters[name] = own
             continue
         updaters[name] = _application(reactor, section, name, manager, github)
-    if "moonraker" not in updaters and sys.prefix != sys.base_prefix:
-        updaters["moonraker"] = partial(_indexed, _python_updater(), reactor, self_settings(manager), github)
+    if "moonraker" not in updaters and (own := self_updater(reactor, manager, github, DEFAULT_INDEX)):
+        updaters["moonraker"] = own
     return updaters, klipper
 
 
@@ -87,17 +88,28 @@ def _application(reactor: Any, section: "Section", name: str, manager: ManagerSe
     return partial(_indexed, PythonUpdater, reactor, python_settings(app, options), github)
 
 
-def _python_updater() -> Any:
+def self_updater(reactor: Any, manager: ManagerSettings, github: "GitHub", index_url: str,
+                 source: SelfSource | None = None) -> MakeUpdater | None:
+    """moontwist itself, the ``moonraker`` entry clients look for (``self_source.py``): the clone it
+    was installed from, else its package index when it has a virtualenv of its own; None when
+    it is not installed."""
+    source = source or find_source()
+    if source is None:
+        return None
+    if source.clone is not None:
+        from moontwist.services.update_manager.self_repo import SelfRepoUpdater, self_repo_settings
+
+        app = AppSettings("moonraker", "git_repo", manager.channel or "dev", manager.refresh_interval, [], True,
+                          ["moonraker"])
+        return partial(SelfRepoUpdater, reactor, self_repo_settings(app, source), source=source)
+    if source.virtualenv == Path(sys.base_prefix):
+        return None
     from moontwist.services.update_manager.python_env import PythonUpdater
 
-    return PythonUpdater
-
-
-def self_settings(manager: ManagerSettings) -> PythonSettings:
-    """moontwist itself, the ``moonraker`` entry clients look for: the package in this virtualenv."""
     channel = manager.channel if manager.channel in WEB_CHANNELS else "stable"
     app = AppSettings("moonraker", "python", channel, manager.refresh_interval, [], True, ["moonraker"])
-    return PythonSettings(app, Path(sys.prefix), "moontwist", None, DEFAULT_INDEX)
+    settings = PythonSettings(app, source.virtualenv, "moontwist", None, index_url.rstrip("/"))
+    return partial(_indexed, PythonUpdater, reactor, settings, github)
 
 
 def _indexed(cls: Any, reactor: Any, settings: Any, index: Any, store: Store) -> Updater:

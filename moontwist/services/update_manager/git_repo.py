@@ -316,7 +316,11 @@ class GitRepoUpdater(Updater):
         await self._read_local()
 
     async def _after_update(self, origin: str, target: str, progress: Progress) -> None:
-        changed = set(await self.git.changed_files(origin, target))
+        await self._install(set(await self.git.changed_files(origin, target)), progress)
+        await restart_services(self.reactor, self.settings.app.managed_services, progress)
+
+    async def _install(self, changed: set[str], progress: Progress) -> None:
+        """What the new tree needs installed, from the files that changed."""
         relative = self._relative
         dependencies = self.settings.system_dependencies
         if dependencies is not None and relative(dependencies) in changed:
@@ -330,7 +334,6 @@ class GitRepoUpdater(Updater):
             progress("Updating Python requirements...")
             pip = self.settings.virtualenv / "bin" / "pip"
             await self._run_step([str(pip), "install", "-r", str(requirements)], progress)
-        await restart_services(self.reactor, self.settings.app.managed_services, progress)
 
     def _relative(self, path: Path) -> str:
         try:

@@ -23,6 +23,10 @@ STATS_KEY = "github_rate_limit"
 HEADERS = {"Accept": ["application/vnd.github+json"], "User-Agent": ["moontwist"]}
 
 
+class NotFound(UpdateError):
+    """The server answered 404: what was asked for is not there."""
+
+
 class GitHub:
     def __init__(self, reactor: Any, base_url: str) -> None:
         self.reactor = reactor
@@ -67,6 +71,8 @@ class GitHub:
             raise UpdateError(f"Request {url} failed: {error}", 503) from None
         if record:
             await self._record(response.headers)
+        if response.code == 404:
+            raise NotFound(f"Request {url} failed with status 404", 503)
         if response.code != 200:
             raise UpdateError(f"Request {url} failed with status {response.code}", 503)
         try:

@@ -47,8 +47,13 @@ _OVERRIDES = (
 )
 MOONRAKER_ENTRY = SectionOptions(
     "update_manager moonraker",
-    "Overrides for moontwist's own entry (a Python package in its virtualenv), written without `type`.",
-    _OVERRIDES,
+    "Overrides for moontwist's own entry, written without `type`: a `git_repo` on the clone moontwist runs "
+    "or was installed from, else a `python` package in its virtualenv from a package index.",
+    (
+        *_OVERRIDES,
+        Option("index_url", "str", DEFAULT_INDEX, "Package index moontwist is updated from when it was not "
+               "installed from a git clone.", origin=OURS),
+    ),
 )
 KLIPPER_ENTRY = SectionOptions(
     "update_manager klipper",

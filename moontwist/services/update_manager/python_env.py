@@ -18,7 +18,7 @@ from twisted.internet.threads import deferToThread
 
 from moontwist.processes import ProcessError, check, run
 from moontwist.services.update_manager.base import Progress, Store, UpdateError
-from moontwist.services.update_manager.github import GitHub
+from moontwist.services.update_manager.github import GitHub, NotFound
 from moontwist.services.update_manager.release_updater import ReleaseUpdater
 from moontwist.services.update_manager.releases import ReleaseFolder
 from moontwist.services.update_manager.services import restart_services
@@ -103,6 +103,10 @@ class PythonUpdater(ReleaseUpdater):
         project = self.settings.distribution
         try:
             data = await self.index.get_json_from(f"{self.settings.index_url}/pypi/{project}/json")
+        except NotFound:
+            message = f"{project} is not published on {self.settings.index_url}: nothing to update it from"
+            await self._refresh_failed(message, now)
+            raise UpdateError(message, 503) from None
         except UpdateError as error:
             await self._refresh_failed(error.message, now)
             raise

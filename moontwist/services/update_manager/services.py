@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from moontwist.processes import ProcessError, check
 from moontwist.services.update_manager.base import Progress, UpdateError
+from moontwist.systemd import unit_of
 
 RESTART_TIMEOUT = 60.0
 
 
-async def restart_services(reactor: Any, services: list[str], progress: Progress) -> None:
-    """``sudo -n systemctl restart`` each service; moontwist itself (``moonraker``) last."""
+async def restart_services(reactor: Any, services: list[str], progress: Progress,
+                           cgroup: Path = Path("/proc/self/cgroup")) -> None:
+    """``sudo -n systemctl restart`` each service; moontwist itself (``moonraker``: the unit it
+    runs in, whatever its name) last."""
     for service in sorted(services, key=lambda name: name == "moonraker"):
+        if service == "moonraker":
+            try:
+                own = unit_of(cgroup.read_text())
+            except OSError:
+                own = None
+            if own is None:
+                progress("moontwist does not run as a systemd service: restart it to run the new version")
+                continue
+            service = own
         progress(f"Restarting service {service}...")
         try:
             await check(reactor, ["sudo", "-n", "systemctl", "restart", service], timeout=RESTART_TIMEOUT)

@@ -33,12 +33,14 @@ def manager_settings(section: Section) -> ManagerSettings:
                            options["channel"], options["github_api_url"].rstrip("/"))
 
 
-def overrides(section: Section, table: SectionOptions, manager: ManagerSettings) -> ManagerSettings:
-    """``[update_manager moonraker]`` or ``[update_manager klipper]`` without ``type``: a few overrides."""
+def overrides(section: Section, table: SectionOptions,
+              manager: ManagerSettings) -> tuple[ManagerSettings, dict[str, Any]]:
+    """``[update_manager moonraker]`` or ``[update_manager klipper]`` without ``type``: a few overrides,
+    and every option the table read."""
     options = table.read(section, {"channel": manager.channel or "dev"})
     hours = options["refresh_interval"]
     return replace(manager, channel=options["channel"],
-                   refresh_interval=hours * HOUR if hours is not None else manager.refresh_interval)
+                   refresh_interval=hours * HOUR if hours is not None else manager.refresh_interval), options
 
 
 def _error(section: Section, message: str) -> ConfigError:

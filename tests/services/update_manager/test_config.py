@@ -32,11 +32,3 @@ class ConfigTests(TestCase):
         _, warnings = await self.failed("[update_manager]\n[update_manager crowsnest]\ntype: web\n"
                                         "repo: a/b\npath: /tmp/x\nmanaged_services: sshd\n")
         self.assertIn("Option 'managed_services': invalid service 'sshd'", warnings)
-
-    async def test_the_moonraker_entry_is_moontwist_and_takes_only_overrides(self) -> None:
-        daemon = await start_daemon(self, "[update_manager]\nenable_system_updates: False\n"
-                                          "[update_manager moonraker]\nchannel: beta\n\n" + BASE_CONFIG)
-        response = await http_client(None).get(f"{daemon.http_url}/machine/update/status")
-        info = json.loads(await response.content())["result"]["version_info"]["moonraker"]
-        self.assertEqual((info["configured_type"], info["repo_name"], info["channel"]), ("python", "moontwist", "beta"))
-        self.assertNotIn("moonraker", " ".join(daemon.ctx.warnings))
