@@ -323,14 +323,16 @@ async function updateStatus (page) {
     process.env.DAEMON_URL + '/machine/update/status')
 }
 
-// Update one entry from the UI's own panel: listed with its version and "update", a
+// Update one entry from the UI's own panel: listed with its version (a string, or a
+// RegExp for what the row shows) and "update", a
 // click (and Mainsail's confirmation), then notify_update_response to completion and
 // the entry shown up to date.
 async function updateEntry (page, name, version) {
   const row = entryRow(page, name, 'update')
   await row.waitFor({ state: 'visible', timeout: 15000 })
   const text = (await row.innerText()).replace(/\s+/g, ' ')
-  if (!text.includes(version)) throw new Error(`${name}'s row shows "${text}", not ${version}`)
+  const shown = version instanceof RegExp ? version.test(text) : text.includes(version)
+  if (!shown) throw new Error(`${name}'s row shows "${text}", not ${version}`)
   const from = notifications.length
   const sentFrom = methodsSent.length
   await row.locator('button, .v-chip').filter({ hasText: /^\s*update\s*$/i }).first().click({ timeout: 5000 })
@@ -373,11 +375,13 @@ async function updatesSteps (page) {
       before = await updateStatus(page)
       // the origin's new commit fetched, and the fake GitHub's release seen
       const ready = before.ui_check_repo && before.mainsail && before.ui_check_repo.commits_behind_count > 0 &&
-        before.mainsail.remote_version !== '?'
+        before.mainsail.remote_version !== '?' && before.moonraker && before.moonraker.commits_behind_count > 0
       return ready ? true : short(before)
     }, 30000)
     const repo = before.ui_check_repo
     const web = before.mainsail
+    const own = before.moonraker
+    if (!own.is_valid || own.configured_type !== 'git_repo') throw new Error(`moonraker entry: ${short(before)}`)
     await page.waitForTimeout(1000)
     await page.screenshot({ path: path.join(OUT, `${UI}-update-panel-before.png`) })
     const done = [`refreshed via ${callsTo('machine.update.', refreshFrom).join(', ')}`,
@@ -385,12 +389,16 @@ async function updatesSteps (page) {
     await closeUpdateDialog(page)
     done.push(await updateEntry(page, 'mainsail', web.version))
     await closeUpdateDialog(page)
-    for (const name of ['ui_check_repo', 'mainsail']) {
+    // untagged, the repo's version is a commit: a UI may show the count behind instead
+    done.push(await updateEntry(page, 'moonraker',
+      new RegExp(`${own.version}|${own.commits_behind_count} commits? available`)))
+    await closeUpdateDialog(page)
+    for (const name of ['ui_check_repo', 'mainsail', 'moonraker']) {
       await entryRow(page, name, 'up to date').waitFor({ state: 'visible', timeout: 15000 })
     }
     const failed = problems.filter(p => p.step === stepName)
     if (failed.length) throw new Error(`failed: ${failed.map(p => p.method || p.url).join(', ')}`)
-    return done.join('; ') + '; both shown up to date'
+    return done.join('; ') + '; all three shown up to date'
   })
 }
 
