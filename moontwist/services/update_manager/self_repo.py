@@ -35,13 +35,18 @@ class SelfRepoUpdater(GitRepoUpdater):
         self.source = source
 
     async def initialize(self) -> None:
+        if (self.settings.path / ".git").exists():
+            await self._discover_remote()
+        await super().initialize()
+
+    async def _discover_remote(self) -> None:
+        """The clone's own remote and branch (a detached clone: the remote's default branch)."""
         origin = await self._git_line("remote", "get-url", REMOTE)
         branch = (await self._git_line("symbolic-ref", "--quiet", "--short", "HEAD")
                   or (await self._git_line("symbolic-ref", "--quiet", "--short", f"refs/remotes/{REMOTE}/HEAD")
                       ).removeprefix(f"{REMOTE}/")
                   or DEFAULT_BRANCH)
         self.settings = replace(self.settings, origin=origin, primary_branch=branch)
-        await super().initialize()
 
     async def _git_line(self, *args: str) -> str:
         try:

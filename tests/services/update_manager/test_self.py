@@ -107,6 +107,21 @@ class SelfRepoTests(TestCase):
         self.assertEqual((info["is_valid"], info["anomalies"], info["warnings"]), (True, [], []))
         self.assertEqual(info["current_hash"], origin.second)
 
+    async def test_a_detached_clone_follows_its_remote_default_branch(self) -> None:
+        programs = host_programs(self)
+        origin = Origin(short_temp_dir(self))
+        git(origin.install, "checkout", "-q", "--detach", origin.first)
+        source = SelfSource(origin.install, True, fake_venv(self, programs))
+        self.patch(factory, "find_source", lambda: source)
+        daemon = await start_daemon(self, "[update_manager]\nenable_system_updates: False\n"
+                                          "[update_manager moonraker]\nchannel: stable\n\n" + BASE_CONFIG)
+        origin.advance()
+        code, _ = await post(daemon, "/machine/update/refresh?name=moonraker")
+        self.assertEqual(code, 200)
+        info = (await get(daemon, "/machine/update/status"))["result"]["version_info"]["moonraker"]
+        self.assertEqual((info["branch"], info["channel"], info["remote_version"], info["is_valid"]),
+                         ("master", "stable", "v0.2.0", True))
+
     async def test_update_installs_the_clone_editable_once_then_only_when_packaging_changes(self) -> None:
         daemon, origin, programs, venv = await self.start()
         _, fourth = origin.advance()
