@@ -3,7 +3,10 @@
 A heavy library a configuration does not use stays out of memory until used:
 pyOpenSSL and cryptography until TLS is (moontwist/deferred_tls.py), pyjwt
 until a token is, treq until a feed or snapshot is fetched, the MQTT client
-without ``[mqtt]``, the simulator without ``--simulate``.
+without ``[mqtt]``, the simulator without ``--simulate``; sqlite3 until a
+Moonraker database is taken over or a backup made, the metadata extractors
+until a file is scanned, the feed parser until a feed is fetched, the
+peripheral walkers until a device list is asked for.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ NOT_AT_START_UP = {
     "moontwist.services.mqtt": "the MQTT component",
     "moontwist.protocols.mqtt": "the MQTT client",
     "autobahn.wamp.auth": "Autobahn's WAMP",
+    "sqlite3": "sqlite3 (Moonraker's database taken over, database backups)",
+    "moontwist.metadata": "G-code metadata extraction (slicer parsers, image codecs)",
+    "xml.etree": "the announcement feed parser",
+    "moontwist.services.machine.peripherals.canbus": "the CAN bus query",
+    "moontwist.services.machine.peripherals.serial": "the serial device walk",
+    "moontwist.services.machine.peripherals.usb": "the USB device walk",
+    "moontwist.services.machine.peripherals.video": "the video device walk",
 }
 
 
