@@ -1,5 +1,6 @@
 """Build and start the daemon as ``twistd moontwist`` does, answer one
-``server.info``, stop, and print the names of every imported module (JSON).
+``server.info``, stop, and print the names of every imported module and
+whether the garbage collector, paused for start-up, runs again (JSON).
 
     python -m tests.integration.footprint_probe --datapath DIR [twistd moontwist options]
 
@@ -14,6 +15,7 @@ what start-up imports.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -43,6 +45,7 @@ def main(argv: list[str]) -> None:
     async def run() -> None:
         try:
             await root.ready
+            result["gc_enabled"] = gc.isenabled()
             result["server_info"].append(await root.ctx.registry.dispatch(Request("server.info")))
             await root.stopService()
             result["modules"] = sorted(sys.modules)

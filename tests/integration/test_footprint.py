@@ -81,6 +81,10 @@ class StartUpImportsTests(TestCase):
         present = {name: why for name, why in NOT_AT_START_UP.items() if loaded(result["modules"], name)}
         self.assertEqual(present, {})
 
+    async def test_garbage_collector_paused_for_start_up_runs_once_started(self) -> None:
+        result = await self.probe()
+        self.assertTrue(result["gc_enabled"])
+
     async def test_tls_works_once_used_after_a_start_without_it(self) -> None:
         result = await self.probe(tls_check=True)
         self.assertFalse(loaded(result["modules"], "OpenSSL"))
