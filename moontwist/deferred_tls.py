@@ -25,6 +25,11 @@ What stays without TLS: ``startTLS`` on plain TCP connections (TLS here always
 wraps a connection from its start, as ``listenSSL`` does) and the TLS details
 Autobahn records for WAMP. In a process where the reactor was already imported
 (the test suite), nothing changes.
+
+click is refused in the same window: Autobahn's ``util`` imports it, when it is
+installed (apprise requires it), only to colour its debug log lines (1 MiB
+resident, ~5 ms); Autobahn then writes them plain. click itself stays
+importable for whoever uses it later.
 """
 
 from __future__ import annotations
@@ -36,17 +41,22 @@ from types import ModuleType
 from typing import Any
 
 TLS_PACKAGES = frozenset({"OpenSSL", "cryptography", "service_identity"})
+# Refused while Autobahn is imported, for good: it only colours log lines.
+LOG_COLOUR_PACKAGES = frozenset({"click"})
 ENDPOINTS = "twisted.internet.endpoints"
 
 _tls_less_endpoints: ModuleType | None = None
 
 
 class _RefuseTLS:
-    """A meta path finder under which the TLS packages cannot be imported."""
+    """A meta path finder under which the TLS packages (and click) cannot be imported."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.partition(".")[0] in TLS_PACKAGES:
+        package = name.partition(".")[0]
+        if package in TLS_PACKAGES:
             raise ImportError(f"{name} is imported when TLS is first used")
+        if package in LOG_COLOUR_PACKAGES:
+            raise ImportError(f"{name} is not imported at start-up (log colours only)")
 
 
 class _OnFirstUse:

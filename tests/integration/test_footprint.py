@@ -36,6 +36,7 @@ NOT_AT_START_UP = {
     "moontwist.services.mqtt": "the MQTT component",
     "moontwist.protocols.mqtt": "the MQTT client",
     "autobahn.wamp.auth": "Autobahn's WAMP",
+    "click": "click (Autobahn's log colours)",
     "sqlite3": "sqlite3 (Moonraker's database taken over, database backups)",
     "moontwist.metadata": "G-code metadata extraction (slicer parsers, image codecs)",
     "xml.etree": "the announcement feed parser",
