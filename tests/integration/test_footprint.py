@@ -37,6 +37,8 @@ NOT_AT_START_UP = {
     "moontwist.protocols.mqtt": "the MQTT client",
     "autobahn.wamp.auth": "Autobahn's WAMP",
     "click": "click (Autobahn's log colours)",
+    "werkzeug.serving": "werkzeug's development server",
+    "werkzeug.test": "werkzeug's test client",
     "sqlite3": "sqlite3 (Moonraker's database taken over, database backups)",
     "moontwist.metadata": "G-code metadata extraction (slicer parsers, image codecs)",
     "xml.etree": "the announcement feed parser",
@@ -81,6 +83,10 @@ class StartUpImportsTests(TestCase):
         self.assertIn("klippy_state", info)
         present = {name: why for name, why in NOT_AT_START_UP.items() if loaded(result["modules"], name)}
         self.assertEqual(present, {})
+
+    async def test_werkzeug_names_skipped_at_start_up_load_when_asked_for(self) -> None:
+        result = await self.probe()
+        self.assertEqual(result["werkzeug_request"], "Request")
 
     async def test_garbage_collector_paused_for_start_up_runs_once_started(self) -> None:
         result = await self.probe()
