@@ -39,6 +39,8 @@ NOT_AT_START_UP = {
     "click": "click (Autobahn's log colours)",
     "werkzeug.serving": "werkzeug's development server",
     "werkzeug.test": "werkzeug's test client",
+    "argparse": "argparse (the moontwist command's parser)",
+    "configparser": "configparser (a secrets file in INI form)",
     "sqlite3": "sqlite3 (Moonraker's database taken over, database backups)",
     "moontwist.metadata": "G-code metadata extraction (slicer parsers, image codecs)",
     "xml.etree": "the announcement feed parser",
