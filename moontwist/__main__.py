@@ -9,6 +9,7 @@ tells what a switch from Moonraker keeps and what it loses.
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any, TextIO
 
@@ -41,8 +42,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(options: Options, reactor: Any = None) -> int:
     """Run the daemon until it stops; the exit status (a failed start exits 1 on its own)."""
-    # Before anything imports the reactor: TLS is imported when first used
-    # (moontwist/deferred_tls.py), as with twistd's plugin.
+    # As with twistd's plugin: start-up runs without the garbage collector
+    # (services/collector.py collects and freezes once the daemon is up), and
+    # before anything imports the reactor, TLS is made to import when first
+    # used (moontwist/deferred_tls.py).
+    gc.disable()
     from moontwist.deferred_tls import import_without_tls
 
     import_without_tls()

@@ -6,16 +6,18 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Mapping, MutableMapping, Sequence
 
 from twisted.python import usage
 
 from moontwist.context import Options
 from moontwist.systemd import SystemdEnvironment
+
+if TYPE_CHECKING:
+    import argparse
 
 _TRUE = {"y", "yes", "true", "1", "on"}
 
@@ -97,6 +99,8 @@ def strip_installer_prefix(argv: Sequence[str]) -> list[str]:
 
 def moonraker_parser(prog: str = "moontwist") -> argparse.ArgumentParser:
     """Moonraker's command line (plus ``--simulate``), for the ``moontwist`` command."""
+    import argparse  # the moontwist command only: twistd's daemon does without it
+
     parser = argparse.ArgumentParser(prog=prog, description="Moonraker-compatible API server for Klipper")
     parser.add_argument("-d", "--datapath", help="data folder (default ~/printer_data)")
     parser.add_argument("-c", "--configfile", help="moonraker.conf (default <datapath>/config/moonraker.conf)")

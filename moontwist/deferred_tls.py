@@ -25,6 +25,15 @@ What stays without TLS: ``startTLS`` on plain TCP connections (TLS here always
 wraps a connection from its start, as ``listenSSL`` does) and the TLS details
 Autobahn records for WAMP. In a process where the reactor was already imported
 (the test suite), nothing changes.
+
+click is refused in the same window: Autobahn's ``util`` imports it, when it is
+installed (apprise requires it), only to colour its debug log lines (1 MiB
+resident, ~5 ms); Autobahn then writes them plain. click itself stays
+importable for whoever uses it later. And werkzeug's package (Klein's routing)
+is created without running its ``__init__``, which only re-exports
+``run_simple``, ``Client``, ``Request`` and ``Response`` and so imports its
+development server and test client (``http.server``, ``socketserver``: 0.9
+MiB); the first of its own names looked up runs it.
 """
 
 from __future__ import annotations
@@ -36,17 +45,22 @@ from types import ModuleType
 from typing import Any
 
 TLS_PACKAGES = frozenset({"OpenSSL", "cryptography", "service_identity"})
+# Refused while Autobahn is imported, for good: it only colours log lines.
+LOG_COLOUR_PACKAGES = frozenset({"click"})
 ENDPOINTS = "twisted.internet.endpoints"
 
 _tls_less_endpoints: ModuleType | None = None
 
 
 class _RefuseTLS:
-    """A meta path finder under which the TLS packages cannot be imported."""
+    """A meta path finder under which the TLS packages (and click) cannot be imported."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.partition(".")[0] in TLS_PACKAGES:
+        package = name.partition(".")[0]
+        if package in TLS_PACKAGES:
             raise ImportError(f"{name} is imported when TLS is first used")
+        if package in LOG_COLOUR_PACKAGES:
+            raise ImportError(f"{name} is not imported at start-up (log colours only)")
 
 
 class _OnFirstUse:
@@ -66,6 +80,7 @@ def import_without_tls() -> bool:
     if "twisted.internet.reactor" in sys.modules or "OpenSSL" in sys.modules:
         return False
     _autobahn_twisted_without_wamp()
+    _werkzeug_without_its_exports()
     refuse = _RefuseTLS()
     sys.meta_path.insert(0, refuse)
     try:
@@ -99,6 +114,28 @@ def _autobahn_twisted_without_wamp() -> None:
     package = importlib.util.module_from_spec(spec)
     sys.modules["autobahn.twisted"] = package
     autobahn.twisted = package  # type: ignore[attr-defined]
+
+
+def _werkzeug_without_its_exports() -> None:
+    """werkzeug's package with its submodules importable as usual; its
+    ``__init__`` runs when a name it defines is first looked up."""
+    if "werkzeug" in sys.modules:
+        return
+    spec = importlib.util.find_spec("werkzeug")
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def first_use(name: str) -> Any:
+        # Submodules (``from werkzeug import exceptions``) are the import system's.
+        if name.startswith("__") or importlib.util.find_spec(f"werkzeug.{name}") is not None:
+            raise AttributeError(name)
+        del package.__getattr__
+        loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__getattr__ = first_use  # type: ignore[attr-defined]
+    sys.modules["werkzeug"] = package
 
 
 def endpoints() -> ModuleType:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import json
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,8 @@ def read_secrets(data_path: Path, legacy_path: str | None = None) -> tuple[dict[
 
 
 def _parse_ini(text: str, path: Path) -> tuple[dict[str, Any], list[str]]:
+    import configparser  # only for a secrets file that is not JSON
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text, str(path))

@@ -7,6 +7,9 @@ with their password hashes, the API key, the history. Moonraker's file is
 only read, so switching back finds it as it was. A record of the import
 (``database`` namespace, key ``moonraker_import``, which clients cannot see)
 makes it happen once.
+
+The readers (``backup``, ``moonraker``: sqlite3 and its library, ~1 MiB
+resident) are imported only when there is a database to take over.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet.defer import Deferred
 
-from moontwist.database.backup import BackupError, import_into, read_source
-from moontwist.database.moonraker import API_KEY_USER, Imported
 from moontwist.database.store import Store
+
+if TYPE_CHECKING:
+    from moontwist.database.moonraker import Imported
 
 MOONRAKER_FILES = ("moonraker-sql.db", "data.mdb")
 # Where Moonraker kept its lmdb database before the data folder existed (2022).
@@ -58,6 +62,8 @@ class Summary:
 
     @classmethod
     def of(cls, source: Imported) -> "Summary":
+        from moontwist.database.moonraker import API_KEY_USER
+
         users = source.namespaces.get("authorized_users", {})
         history = source.namespaces.get("history", {})
         return cls(
@@ -99,6 +105,8 @@ async def take_over(store: Store, data_path: Path,
         outcome.declined = ("moontwist's database already has data; merge with "
                             f"`python -m moontwist.database import {source_path}` while stopped")
         return outcome
+    from moontwist.database.backup import BackupError, import_into, read_source
+
     try:
         source: Imported = await run_in_thread(read_source, source_path)
     except BackupError as error:

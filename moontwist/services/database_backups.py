@@ -8,6 +8,9 @@ then replaces every namespace in one transaction (a failure leaves the
 database as it was) and restarts the server, as Moonraker does, so that every
 component reads the restored state. Until then, backup, compact and another
 restore are refused.
+
+sqlite3 (~1 MiB resident with its library) is imported at the first backup or
+restore, not at start-up.
 """
 
 from __future__ import annotations
@@ -21,8 +24,6 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
 from moontwist.api import Request, endpoint
-from moontwist.database.moonraker import read_sqlite
-from moontwist.database.sqlite_backup import InvalidBackup, backup_contents, write_sqlite_backup
 from moontwist.errors import ApiError
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class DatabaseBackups:
             if self.restored:
                 raise ApiError("Cannot backup restored database, awaiting restart")
             records = self.database.store.snapshot()
+            from moontwist.database.sqlite_backup import write_sqlite_backup
+
             await self._in_thread(write_sqlite_backup, records, path)
         finally:
             self.lock.release()
@@ -90,6 +93,9 @@ class DatabaseBackups:
                 raise ApiError("Database already restored")
             if not path.is_file():
                 raise ApiError(f"Restoration File {path} does not exist")
+            from moontwist.database.moonraker import read_sqlite
+            from moontwist.database.sqlite_backup import InvalidBackup, backup_contents
+
             try:
                 tables, namespaces = await self._in_thread(backup_contents, path)
                 imported = await self._in_thread(read_sqlite, path)

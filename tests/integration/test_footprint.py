@@ -3,7 +3,10 @@
 A heavy library a configuration does not use stays out of memory until used:
 pyOpenSSL and cryptography until TLS is (moontwist/deferred_tls.py), pyjwt
 until a token is, treq until a feed or snapshot is fetched, the MQTT client
-without ``[mqtt]``, the simulator without ``--simulate``.
+without ``[mqtt]``, the simulator without ``--simulate``; sqlite3 until a
+Moonraker database is taken over or a backup made, the metadata extractors
+until a file is scanned, the feed parser until a feed is fetched, the
+peripheral walkers until a device list is asked for.
 """
 
 from __future__ import annotations
@@ -33,6 +36,18 @@ NOT_AT_START_UP = {
     "moontwist.services.mqtt": "the MQTT component",
     "moontwist.protocols.mqtt": "the MQTT client",
     "autobahn.wamp.auth": "Autobahn's WAMP",
+    "click": "click (Autobahn's log colours)",
+    "werkzeug.serving": "werkzeug's development server",
+    "werkzeug.test": "werkzeug's test client",
+    "argparse": "argparse (the moontwist command's parser)",
+    "configparser": "configparser (a secrets file in INI form)",
+    "sqlite3": "sqlite3 (Moonraker's database taken over, database backups)",
+    "moontwist.metadata": "G-code metadata extraction (slicer parsers, image codecs)",
+    "xml.etree": "the announcement feed parser",
+    "moontwist.services.machine.peripherals.canbus": "the CAN bus query",
+    "moontwist.services.machine.peripherals.serial": "the serial device walk",
+    "moontwist.services.machine.peripherals.usb": "the USB device walk",
+    "moontwist.services.machine.peripherals.video": "the video device walk",
 }
 
 
@@ -70,6 +85,14 @@ class StartUpImportsTests(TestCase):
         self.assertIn("klippy_state", info)
         present = {name: why for name, why in NOT_AT_START_UP.items() if loaded(result["modules"], name)}
         self.assertEqual(present, {})
+
+    async def test_werkzeug_names_skipped_at_start_up_load_when_asked_for(self) -> None:
+        result = await self.probe()
+        self.assertEqual(result["werkzeug_request"], "Request")
+
+    async def test_garbage_collector_paused_for_start_up_runs_once_started(self) -> None:
+        result = await self.probe()
+        self.assertTrue(result["gc_enabled"])
 
     async def test_tls_works_once_used_after_a_start_without_it(self) -> None:
         result = await self.probe(tls_check=True)

@@ -82,13 +82,37 @@ class CollectorServiceTests(SynchronousTestCase):
 
 
 class FreezeTests(SynchronousTestCase):
-    def test_freeze_hides_existing_objects_from_the_collector(self) -> None:
-        self.addCleanup(gc.unfreeze)
-        service = CollectorService(Clock(), ConnectionManager(), EventBus(), freeze=True)
-        service.startService()
-        self.assertGreater(gc.get_freeze_count(), 0)
+    """The real daemon starts with the collector paused (its entry points call
+    ``gc.disable()``); the service resumes it, then collects and freezes."""
 
-    def test_without_freeze_nothing_is_hidden(self) -> None:
+    def setUp(self) -> None:
+        gc.disable()
+        self.addCleanup(gc.enable)
+        self.addCleanup(gc.unfreeze)
+        self.clock = Clock()
+        self.service = CollectorService(self.clock, ConnectionManager(), EventBus(), freeze=True)
+
+    def test_start_resumes_the_collector_then_collects_and_freezes_after_the_delay(self) -> None:
+        garbage = Connection(0)
+        freed = weakref.ref(garbage)
+        del garbage
+        frozen = gc.get_freeze_count()
+        self.service.startService()
+        self.assertTrue(gc.isenabled())
+        self.assertEqual(gc.get_freeze_count(), frozen)
+        self.clock.advance(DELAY)
+        self.assertIsNone(freed())
+        self.assertGreater(gc.get_freeze_count(), frozen)
+
+    def test_stopping_before_the_delay_cancels_the_freeze(self) -> None:
+        frozen = gc.get_freeze_count()
+        self.service.startService()
+        self.service.stopService()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertEqual(gc.get_freeze_count(), frozen)
+
+    def test_without_freeze_nothing_is_hidden_nor_resumed(self) -> None:
         frozen = gc.get_freeze_count()
         CollectorService(Clock(), ConnectionManager(), EventBus()).startService()
         self.assertEqual(gc.get_freeze_count(), frozen)
+        self.assertFalse(gc.isenabled())

@@ -1,5 +1,7 @@
 """Makes ``twistd moontwist`` available once moontwist is installed."""
 
+import gc
+
 from zope.interface import implementer
 
 from twisted.application.service import IServiceMaker
@@ -18,6 +20,9 @@ class MoontwistServiceMaker:
         return MoontwistOptions
 
     def makeService(self, options):  # type: ignore[no-untyped-def]
+        # Start-up runs without the garbage collector (services/collector.py
+        # collects and freezes once the daemon is up).
+        gc.disable()
         # Before anything imports the reactor: TLS is imported when first used
         # (moontwist/deferred_tls.py).
         from moontwist.deferred_tls import import_without_tls

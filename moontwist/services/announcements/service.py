@@ -4,7 +4,8 @@ Feeds are fetched with treq 5 s after start (Moonraker: during start-up)
 and every 30 minutes after that; entries live in the ``announcements``
 namespace, the feeds a client added and the ETags in the ``moonraker``
 namespace, where Moonraker keeps them. Nothing a feed does (unreachable, bad XML) is ever an error to a
-client: the entries stay as they were.
+client: the entries stay as they were. The feed parser (``xml.etree``) is
+imported with the first document fetched.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from moontwist.database import Namespace
 from moontwist.errors import ApiError
 from moontwist.services.announcements.endpoints import AnnouncementsEndpoints
 from moontwist.services.announcements.entries import Entries
-from moontwist.services.announcements.feed import FeedError, parse_feed
 from moontwist.services.announcements.options import ANNOUNCEMENTS
 from moontwist.services.announcements.source import FeedSource
 
@@ -139,6 +139,8 @@ class AnnouncementsService(Service):
         document = await source.read()
         if document is None:
             return False
+        from moontwist.services.announcements.feed import FeedError, parse_feed
+
         try:
             feed = parse_feed(document, name, self.ctx.reactor.seconds())
         except FeedError as error:

@@ -5,6 +5,9 @@ file at a time on a worker thread (a queue, so a start-up scan of thousands
 of files never floods the thread pool); asking again for a file already
 queued shares the queued run. Thumbnails follow their file when it moves and
 go with it when it is deleted.
+
+The extractors (``moontwist.metadata``: slicer parsers, image codecs) are
+imported by the first extraction, on its worker thread, not at start-up.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from moontwist.metadata import extract, unpack_ufp
 from moontwist.errors import ApiError
 from moontwist.progress import Progress
 from moontwist.services.files.paths import inside
@@ -70,6 +72,8 @@ class MemoryRecords:
 
 def _extract_blocking(root: Path, relative: str) -> tuple[str, Metadata]:
     """Unpack a UFP package if need be, then extract; the file's final path and metadata."""
+    from moontwist.metadata import extract, unpack_ufp
+
     path = root / relative
     if relative.lower().endswith(".ufp"):
         path = unpack_ufp(path)

@@ -22,7 +22,6 @@ from twisted.python.failure import Failure
 
 from moontwist.context import ServerContext
 from moontwist.errors import ApiError
-from moontwist.metadata.objects import ObjectProcessingUnavailable, load_processor_module
 from moontwist.services.files.announcer import Announcer
 from moontwist.services.files.coalesce import Coalescer
 from moontwist.services.files.endpoints import FileEndpoints
@@ -50,6 +49,8 @@ MEGABYTE = 1024 * 1024
 
 def _object_processing_available(ctx: ServerContext) -> bool:
     """Imports the package now, so that uploads find it loaded; warns when it is missing."""
+    from moontwist.metadata.objects import ObjectProcessingUnavailable, load_processor_module
+
     try:
         load_processor_module()
     except ObjectProcessingUnavailable as error:

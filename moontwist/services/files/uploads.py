@@ -6,6 +6,7 @@ form fields and the ``Upload``. A failure leaves no file behind; success
 answers at once, and the notification follows the metadata extraction. With
 ``enable_object_processing`` a G-code upload is processed while it is still the
 hidden temp file; a UFP package's G-code right after it is unpacked.
+``moontwist.metadata`` is imported by the first upload that needs it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from twisted.logger import Logger
 
 from moontwist.api import Request, Transport, endpoint
 from moontwist.errors import ApiError
-from moontwist.metadata import UfpError, unpack_ufp
-from moontwist.metadata.objects import process_objects
 from moontwist.services.files import operations
 from moontwist.services.files.incoming import ReceivedFile
 from moontwist.services.files.items import describe
@@ -127,6 +126,8 @@ class UploadEndpoint:
 
     async def _process_objects(self, path: Path, location: Location) -> None:
         """Object processing on a worker thread; a file it cannot process is kept as it came."""
+        from moontwist.metadata.objects import process_objects
+
         try:
             processed = await self.files.run_in_thread(process_objects, path, operations.replacing)
         except Exception as error:
@@ -163,6 +164,8 @@ class UploadEndpoint:
 
 
 def _unpack(path: Path) -> None:
+    from moontwist.metadata import UfpError, unpack_ufp
+
     try:
         unpack_ufp(path)
     except UfpError as error:

@@ -1,6 +1,7 @@
 """``machine.peripherals.*``: what Mainsail's and Fluidd's device dialogs list.
 
 Each walk of sysfs runs on a worker thread; one query at a time, as in Moonraker.
+The walkers are imported by the first query, not at start-up.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ from twisted.internet.threads import deferToThreadPool
 
 from moontwist.api import Request, endpoint
 from moontwist.services.machine.host import HostPaths
-from moontwist.services.machine.peripherals.canbus import query_uuids
-from moontwist.services.machine.peripherals.serial import find_serial_devices
-from moontwist.services.machine.peripherals.usb import UsbNames, find_usb_devices, usb_ids_candidates
-from moontwist.services.machine.peripherals.video import find_video_devices
 
 _T = TypeVar("_T")
 
@@ -33,19 +30,27 @@ class PeripheralEndpoints:
         return {"usb_devices": await self._locked(self._usb)}
 
     def _usb(self) -> list[dict[str, Any]]:
+        from moontwist.services.machine.peripherals.usb import UsbNames, find_usb_devices, usb_ids_candidates
+
         names = UsbNames.load(usb_ids_candidates(self.paths, self.data_path))
         return find_usb_devices(self.paths, names)
 
     @endpoint("machine.peripherals.serial", "GET /machine/peripherals/serial")
     async def serial(self, request: Request) -> dict[str, Any]:
+        from moontwist.services.machine.peripherals.serial import find_serial_devices
+
         return {"serial_devices": await self._locked(find_serial_devices, self.paths)}
 
     @endpoint("machine.peripherals.video", "GET /machine/peripherals/video")
     async def video(self, request: Request) -> dict[str, Any]:
+        from moontwist.services.machine.peripherals.video import find_video_devices
+
         return {"v4l2_devices": await self._locked(find_video_devices, self.paths), "libcamera_devices": []}
 
     @endpoint("machine.peripherals.canbus", "GET /machine/peripherals/canbus")
     async def canbus(self, request: Request) -> dict[str, Any]:
+        from moontwist.services.machine.peripherals.canbus import query_uuids
+
         interface = request.get_str("interface", "can0")
         await self.lock.acquire()
         try:
