@@ -2,7 +2,8 @@
 
 A heavy library a configuration does not use stays out of memory until used:
 pyOpenSSL and cryptography until TLS is (moontwist/deferred_tls.py), pyjwt
-until a token is, treq until a feed or snapshot is fetched, the MQTT client
+until a token is, treq until a snapshot, a device or an update is asked for
+(announcement feeds, fetched on every printer, never load it), the MQTT client
 without ``[mqtt]``, the simulator without ``--simulate``; sqlite3 until a
 Moonraker database is taken over or a backup made, the metadata extractors
 until a file is scanned, the feed parser until a feed is fetched, the
@@ -22,13 +23,14 @@ from tests.integration.certs import write_self_signed
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir
 from tests.integration.footprint_probe import CERTS_VARIABLE
 from tests.integration.process import REPO
+from tests.services.announcements.feeds import item, rss, serve_feeds_over_tls
 
 NOT_AT_START_UP = {
     "OpenSSL": "pyOpenSSL (TLS)",
     "cryptography": "cryptography (TLS, JWT)",
     "service_identity": "service_identity (TLS)",
     "jwt": "pyjwt (tokens)",
-    "treq": "treq (announcement feeds, snapshots)",
+    "treq": "treq (snapshots, HTTP devices, the update manager)",
     "twisted.web.client": "Twisted's HTTP client",
     "jinja2": "jinja2",
     "paho": "paho-mqtt",
@@ -103,3 +105,32 @@ class StartUpImportsTests(TestCase):
         result = await self.probe(certificates=True)
         self.assertTrue(loaded(result["modules"], "OpenSSL"))
         self.assertFalse(loaded(result["modules"], "jwt"))
+
+
+# A feed fetch in a fresh interpreter started as the daemon starts (TLS refused while
+# the reactor is imported): what it returns and which modules it leaves loaded.
+FEED_FETCH = """
+import json, sys
+from moontwist.deferred_tls import import_without_tls
+import_without_tls()
+import moontwist.app
+from moontwist.services.announcements.source import get_document
+status, body, _ = get_document(sys.argv[1], {}, 10.0)
+print(json.dumps({"status": status, "body": body.decode(), "modules": sorted(sys.modules)}))
+"""
+
+
+class FeedFetchTests(TestCase):
+    async def test_an_https_feed_fetch_loads_no_tls_library(self) -> None:
+        feeds, base_url, cert = serve_feeds_over_tls(self, short_temp_dir(self))
+        feeds.publish("moonraker", rss("moonraker", item("moonraker/1", "one")))
+        env = {**os.environ, "PYTHONPATH": str(REPO), "SSL_CERT_FILE": str(cert)}
+        out, err, status = await getProcessOutputAndValue(
+            sys.executable, ["-c", FEED_FETCH, f"{base_url}/assets/moonraker.xml"], env=env, path=str(REPO))
+        self.assertEqual(status, 0, err.decode(errors="replace")[-3000:])
+        result = json.loads(out.decode().splitlines()[-1])
+        self.assertEqual(result["status"], 200)
+        self.assertIn("moonraker/1", result["body"])
+        heavy = [name for name in ("OpenSSL", "cryptography", "service_identity", "treq", "twisted.web.client")
+                 if loaded(result["modules"], name)]
+        self.assertEqual(heavy, [])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import reactor
+from twisted.internet.ssl import DefaultOpenSSLContextFactory
 from twisted.trial.unittest import TestCase
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
+
+from tests.integration.certs import write_self_signed
 
 
 def item(guid: str, title: str, date: str = "Wed, 01 Jan 2025 12:00:00 GMT", priority: str = "normal") -> str:
@@ -60,3 +64,14 @@ def serve_feeds(test: TestCase) -> tuple[FeedResource, str, Any]:
     port = reactor.listenTCP(0, Site(feeds), interface="127.0.0.1")
     test.addCleanup(port.stopListening)
     return feeds, f"http://127.0.0.1:{port.getHost().port}/moonlight", port
+
+
+def serve_feeds_over_tls(test: TestCase, folder: Path) -> tuple[FeedResource, str, Path]:
+    """``serve_feeds`` over HTTPS with a certificate for ``localhost`` made for the test;
+    the base URL and the certificate (to trust, or not)."""
+    cert, key = write_self_signed(folder)
+    feeds = FeedResource()
+    port = reactor.listenSSL(0, Site(feeds), DefaultOpenSSLContextFactory(str(key), str(cert)),
+                             interface="127.0.0.1")
+    test.addCleanup(port.stopListening)
+    return feeds, f"https://localhost:{port.getHost().port}/moonlight", cert

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from moontwist.api import Request, Transport
 from moontwist.errors import ApiError
 from moontwist.services.announcements import AnnouncementsService, source
 from moontwist.services.database import DatabaseService
-from tests.services.announcements.feeds import item, rss, serve_feeds
+from tests.services.announcements.feeds import item, rss, serve_feeds, serve_feeds_over_tls
 from tests.services.machine.helpers import make_ctx
 
 NEWER = "Thu, 02 Jan 2025 12:00:00 GMT"
@@ -95,6 +96,25 @@ class FeedUpdateTests(AnnouncementsFixture):
             self.assertEqual((answer["modified"], len(answer["entries"])), (False, 3))
         failures = [event for event in self.logged if "not updated" in event["log_format"]]
         self.assertEqual([event["name"] for event in failures], ["moonraker", "klipper"])
+
+    async def test_the_feed_site_over_https_with_its_certificate_checked(self) -> None:
+        feeds, base_url, cert = serve_feeds_over_tls(self, Path(self.mktemp()))
+        feeds.publish("moonraker", rss("moonraker", item("moonraker/9", "secure")))
+        feeds.publish("klipper", rss("klipper"))
+        self.base_url = base_url
+        # OpenSSL reads the variable itself when the trust store is loaded.
+        previous = dict(os.environ)
+        os.environ["SSL_CERT_FILE"] = str(cert)
+        self.addCleanup(lambda: (os.environ.clear(), os.environ.update(previous)))
+        await self.start()
+        self.assertEqual(self.ids((await self.call("server.announcements.list"))["entries"]), ["moonraker/9"])
+
+    async def test_an_untrusted_certificate_is_a_failed_fetch(self) -> None:
+        _, self.base_url, _ = serve_feeds_over_tls(self, Path(self.mktemp()))
+        await self.start()
+        self.assertEqual((await self.call("server.announcements.list"))["entries"], [])
+        failures = [event for event in self.logged if "not updated" in event["log_format"]]
+        self.assertIn("CERTIFICATE_VERIFY_FAILED", str(failures[0]["reason"]))
 
     async def test_unknown_subscription_is_400(self) -> None:
         await self.start()
