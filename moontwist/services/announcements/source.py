@@ -2,11 +2,9 @@
 
 Over HTTP the last ETag is sent back (``If-None-Match``) and kept in the
 ``moonraker`` namespace as Moonraker keeps it; a 304 means no change. The
-request is the standard library's, on a worker thread, not treq's: with
-announcements on (the default) the feed site is fetched on every printer, over
-HTTPS, and Twisted's HTTPS client needs pyOpenSSL and cryptography, which stay
-resident once imported (+14.9 MiB after one fetch, against +2.4 MiB this way;
-Twisted itself already imports the standard library's ``ssl``). In
+request is the standard library's on a worker thread (``moontwist/http_get.py``),
+not treq's: announcements are on by default, so every printer fetches the feed
+site, over HTTPS, and Twisted's TLS would stay resident after the first fetch. In
 ``dev_mode`` the document is ``<data>/development/announcements/<name>.xml``,
 read again only when its mtime changes. A fetch that fails is no change:
 the entries stay, and the failure is logged once until a fetch succeeds.
@@ -14,10 +12,6 @@ the entries stay, and the failure is logged once until a fetch succeeds.
 
 from __future__ import annotations
 
-import ssl
-import urllib.error
-import urllib.request
-from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -26,34 +20,13 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
 from moontwist.database import Namespace
+from moontwist.http_get import FAILURES, fetch
 
 log = Logger()
 
 FETCH_TIMEOUT = 30.0
 MAX_DOCUMENT = 4 * 1024 * 1024
 USER_AGENT = "moontwist"
-
-
-def get_document(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes, str | None]:
-    """GET ``url`` (blocking: run it on a worker thread); its status, body and ETag.
-
-    Certificates are checked against the system's trust store (``SSL_CERT_FILE``
-    and ``SSL_CERT_DIR`` move it); redirects are followed.
-    """
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout, context=_tls_context()) as response:
-            body = response.read(MAX_DOCUMENT + 1)
-            if len(body) > MAX_DOCUMENT:
-                raise ValueError(f"document larger than {MAX_DOCUMENT} bytes")
-            return response.status, body, response.headers.get("ETag")
-    except urllib.error.HTTPError as error:
-        error.close()
-        return error.code, b"", None
-
-
-def _tls_context() -> ssl.SSLContext:
-    return ssl.create_default_context()
 
 
 class FeedSource:
@@ -88,21 +61,19 @@ class FeedSource:
         if etag is not None:
             headers["If-None-Match"] = etag
         try:
-            pool = self.reactor.getThreadPool()
-            status, body, new_etag = await deferToThreadPool(self.reactor, pool, get_document, url, headers,
-                                                             FETCH_TIMEOUT)
+            fetched = await fetch(self.reactor, url, headers, FETCH_TIMEOUT, MAX_DOCUMENT)
         except CancelledError:
             raise
-        except (OSError, HTTPException, ValueError) as error:
+        except FAILURES as error:
             return self._failed(f"{type(error).__name__}: {error}")
-        if status == 304:
+        if fetched.status == 304:
             self._recovered()
             return None
-        if status >= 400:
-            return self._failed(f"HTTP {status}")
+        if fetched.status >= 400:
+            return self._failed(f"HTTP {fetched.status}")
         self._recovered()
-        await self._keep_etag(new_etag)
-        return body.decode("utf-8", errors="replace")
+        await self._keep_etag(fetched.headers.get("etag"))
+        return fetched.body.decode("utf-8", errors="replace")
 
     async def _keep_etag(self, etag: str | None) -> None:
         path = ["announcements", self.name, "etag"]

@@ -1,17 +1,19 @@
 """GitHub's release API, with its rate-limit figures kept for ``machine.update.status``.
 
 The base URL comes from ``[update_manager] github_api_url`` (a mirror, or the
-loopback fake the tests run). Downloads stream to a file and are hashed as
-they arrive. Every request has a timeout.
+loopback fake the tests run). Requests are the standard library's on a worker
+thread (``moontwist/http_get.py``: Twisted's HTTPS client would keep pyOpenSSL
+and cryptography resident after one check for updates). Downloads stream to a
+file and are hashed as they arrive. Every request has a timeout.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from moontwist.http_get import FAILURES, Stopped, download, fetch
 from moontwist.services.update_manager.base import UpdateError
 
 if TYPE_CHECKING:
@@ -20,7 +22,9 @@ if TYPE_CHECKING:
 API_TIMEOUT = 30.0
 DOWNLOAD_TIMEOUT = 600.0
 STATS_KEY = "github_rate_limit"
-HEADERS = {"Accept": ["application/vnd.github+json"], "User-Agent": ["moontwist"]}
+USER_AGENT = "moontwist"
+HEADERS = {"Accept": "application/vnd.github+json", "User-Agent": USER_AGENT}
+MAX_DOCUMENT = 16 * 1024 * 1024
 
 
 class NotFound(UpdateError):
@@ -48,13 +52,6 @@ class GitHub:
         return {"github_rate_limit": self.limit, "github_requests_remaining": self.remaining,
                 "github_limit_reset_time": self.reset_time}
 
-    def _client(self) -> Any:
-        import treq
-        from twisted.web.client import Agent, HTTPConnectionPool
-
-        pool = HTTPConnectionPool(self.reactor, persistent=False)
-        return treq.client.HTTPClient(Agent(self.reactor, pool=pool))
-
     async def get_json(self, path: str) -> Any:
         """GET ``{base}/{path}``; refused while GitHub's limit is used up."""
         if self.remaining == 0 and self.reset_time is not None and self.reactor.seconds() < self.reset_time:
@@ -65,27 +62,22 @@ class GitHub:
     async def get_json_from(self, url: str, record: bool = False) -> Any:
         """GET a JSON document (also PyPI's JSON API); ``record`` keeps GitHub's rate-limit figures."""
         try:
-            response = await self._client().get(url, headers=HEADERS, timeout=API_TIMEOUT)
-            body = await response.content()
-        except Exception as error:
+            response = await fetch(self.reactor, url, HEADERS, API_TIMEOUT, MAX_DOCUMENT)
+        except FAILURES as error:
             raise UpdateError(f"Request {url} failed: {error}", 503) from None
         if record:
             await self._record(response.headers)
-        if response.code == 404:
+        if response.status == 404:
             raise NotFound(f"Request {url} failed with status 404", 503)
-        if response.code != 200:
-            raise UpdateError(f"Request {url} failed with status {response.code}", 503)
+        if response.status != 200:
+            raise UpdateError(f"Request {url} failed with status {response.status}", 503)
         try:
-            return json.loads(body)
+            return json.loads(response.body)
         except ValueError:
             raise UpdateError(f"Request {url} returned invalid JSON", 503) from None
 
-    async def _record(self, headers: Any) -> None:
-        def header(name: str) -> str | None:
-            values = headers.getRawHeaders(name)
-            return values[0] if values else None
-
-        limit, remaining, reset = (header(f"X-RateLimit-{part}") for part in ("Limit", "Remaining", "Reset"))
+    async def _record(self, headers: dict[str, str]) -> None:
+        limit, remaining, reset = (headers.get(f"x-ratelimit-{part}") for part in ("limit", "remaining", "reset"))
         if limit is None or remaining is None or reset is None:
             return
         try:
@@ -98,22 +90,11 @@ class GitHub:
 
     async def download(self, url: str, destination: Path) -> str:
         """Stream ``url`` to ``destination``; fires with the body's sha256."""
-        digest = hashlib.sha256()
         try:
-            response = await self._client().get(url, headers={"User-Agent": ["moontwist"]},
-                                                timeout=DOWNLOAD_TIMEOUT)
-            if response.code != 200:
-                raise UpdateError(f"Download of {url} failed with status {response.code}", 503)
-            with destination.open("wb") as handle:
-                def write(chunk: bytes) -> None:
-                    digest.update(chunk)
-                    handle.write(chunk)
-
-                import treq
-
-                await treq.collect(response, write)
-        except UpdateError:
-            raise
-        except Exception as error:
+            status, digest = await download(self.reactor, url, {"User-Agent": USER_AGENT}, DOWNLOAD_TIMEOUT,
+                                            destination)
+        except (*FAILURES, Stopped) as error:
             raise UpdateError(f"Download of {url} failed: {error}", 503) from None
-        return digest.hexdigest()
+        if status != 200:
+            raise UpdateError(f"Download of {url} failed with status {status}", 503)
+        return digest
