@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
-from twisted.internet.endpoints import UNIXServerEndpoint
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 
 from moontwist.simulator.examples import KLIPPER_PATH, ensure_config
@@ -134,7 +133,9 @@ class SimulatedPrinter:
         assert self.socket_path is not None
         if os.path.exists(self.socket_path):
             os.remove(self.socket_path)
-        listening = UNIXServerEndpoint(self.reactor, self.socket_path).listen(self.factory())  # type: ignore[arg-type]
+        # The reactor's own listenUNIX, not twisted.internet.endpoints: importing that module
+        # imports pyOpenSSL (moontwist/deferred_tls.py), 12 MiB a --simulate run never uses.
+        listening = maybeDeferred(self.reactor.listenUNIX, self.socket_path, self.factory())
 
         def listening_on(port: IListeningPort) -> IListeningPort:
             self.port = port

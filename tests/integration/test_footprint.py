@@ -4,7 +4,7 @@ A heavy library a configuration does not use stays out of memory until used:
 pyOpenSSL and cryptography until TLS is (moontwist/deferred_tls.py), pyjwt
 until a token is, treq until a snapshot or an HTTP device is asked for
 (announcement feeds and the update manager never load it), the MQTT client
-without ``[mqtt]``, the simulator without ``--simulate``; sqlite3 until a
+without ``[mqtt]``, the simulator without ``--simulate`` (and no TLS with it); sqlite3 until a
 Moonraker database is taken over or a backup made, the metadata extractors
 until a file is scanned, the feed parser until a feed is fetched, the
 peripheral walkers until a device list is asked for.
@@ -58,7 +58,7 @@ def loaded(modules: list[str], name: str) -> bool:
 
 
 class StartUpImportsTests(TestCase):
-    async def probe(self, certificates: bool = False, tls_check: bool = False) -> dict:
+    async def probe(self, certificates: bool = False, tls_check: bool = False, *flags: str) -> dict:
         """Run footprint_probe.py in a fresh interpreter on a data folder with
         loopback ports 0 (and a certificate for HTTPS, or one for the probe's
         own TLS round trip after the daemon stopped); what it printed."""
@@ -73,7 +73,8 @@ class StartUpImportsTests(TestCase):
             write_self_signed(folder / "tls_check")
             env[CERTS_VARIABLE] = str(folder / "tls_check")
         out, err, status = await getProcessOutputAndValue(
-            sys.executable, ["-m", "tests.integration.footprint_probe", "--datapath", str(data), "--nologfile"],
+            sys.executable, ["-m", "tests.integration.footprint_probe", "--datapath", str(data), "--nologfile",
+                             *flags],
             env=env, path=str(REPO),
         )
         self.assertEqual(status, 0, err.decode(errors="replace")[-3000:])
@@ -87,6 +88,11 @@ class StartUpImportsTests(TestCase):
         self.assertIn("klippy_state", info)
         present = {name: why for name, why in NOT_AT_START_UP.items() if loaded(result["modules"], name)}
         self.assertEqual(present, {})
+
+    async def test_the_simulator_loads_no_tls_library(self) -> None:
+        result = await self.probe(False, False, "--simulate")
+        self.assertTrue(loaded(result["modules"], "moontwist.simulator"))
+        self.assertEqual([name for name in ("OpenSSL", "cryptography") if loaded(result["modules"], name)], [])
 
     async def test_werkzeug_names_skipped_at_start_up_load_when_asked_for(self) -> None:
         result = await self.probe()
