@@ -30,6 +30,8 @@ from twisted.internet.threads import deferToThreadPool
 CHUNK = 64 * 1024
 # What a request can fail with (besides a status): refused, reset, timed out, bad TLS, bad URL.
 FAILURES = (OSError, HTTPException, ValueError)
+USER_AGENT = "moontwist"
+
 
 @dataclass
 class Fetched:
@@ -45,19 +47,14 @@ class Stopped(Exception):
 
 def fetch(reactor: Any, url: str, headers: dict[str, str], timeout: float, limit: int) -> "Deferred[Fetched]":
     """GET ``url`` on a worker thread; a body over ``limit`` bytes fails with ``ValueError``."""
-    return _in_thread(reactor, _get, url, headers, timeout, limit)
+    return deferToThreadPool(reactor, reactor.getThreadPool(), _get, url, headers, timeout, limit)
 
 
 def download(reactor: Any, url: str, headers: dict[str, str], timeout: float,
              destination: Path) -> "Deferred[tuple[int, str]]":
     """Stream ``url`` into ``destination`` on a worker thread: the status and, for a 200, the
-    body's sha256 (nothing is written otherwise)."""
-    return _in_thread(reactor, _download, url, headers, timeout, destination)
-
-
-def _in_thread(reactor: Any, function: Any, *args: Any) -> Deferred:  # type: ignore[type-arg]
-    """``function(stop, *args)`` on a worker thread; ``stop`` is set once the reactor begins
-    to shut down while it runs."""
+    body's sha256 (nothing is written otherwise). It stops between two chunks once the
+    reactor begins to shut down."""
     stop = threading.Event()
     trigger = reactor.addSystemEventTrigger("before", "shutdown", stop.set)
 
@@ -65,15 +62,16 @@ def _in_thread(reactor: Any, function: Any, *args: Any) -> Deferred:  # type: ig
         reactor.removeSystemEventTrigger(trigger)
         return result
 
-    return deferToThreadPool(reactor, reactor.getThreadPool(), function, stop, *args).addBoth(done)
+    return deferToThreadPool(reactor, reactor.getThreadPool(), _download, stop, url, headers, timeout,
+                             destination).addBoth(done)
 
 
 def _open(url: str, headers: dict[str, str], timeout: float) -> Any:
-    request = urllib.request.Request(url, headers=headers)
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
     return urllib.request.urlopen(request, timeout=timeout, context=ssl.create_default_context())
 
 
-def _get(stop: threading.Event, url: str, headers: dict[str, str], timeout: float, limit: int) -> Fetched:
+def _get(url: str, headers: dict[str, str], timeout: float, limit: int) -> Fetched:
     try:
         with _open(url, headers, timeout) as response:
             body = response.read(limit + 1)

@@ -1,6 +1,6 @@
 """The announcements component: feeds followed, entries kept, dismissals and their wake-ups.
 
-Feeds are fetched with treq 5 s after start (Moonraker: during start-up)
+Feeds are fetched (``source.py``) 5 s after start (Moonraker: during start-up)
 and every 30 minutes after that; entries live in the ``announcements``
 namespace, the feeds a client added and the ETags in the ``moonraker``
 namespace, where Moonraker keeps them. Nothing a feed does (unreachable, bad XML) is ever an error to a

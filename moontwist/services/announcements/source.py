@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from twisted.internet.defer import CancelledError
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
@@ -26,7 +25,6 @@ log = Logger()
 
 FETCH_TIMEOUT = 30.0
 MAX_DOCUMENT = 4 * 1024 * 1024
-USER_AGENT = "moontwist"
 
 
 class FeedSource:
@@ -56,14 +54,12 @@ class FeedSource:
         return await self._fetch(self.url)
 
     async def _fetch(self, url: str) -> str | None:
-        headers = {"Accept": "application/xml", "User-Agent": USER_AGENT}
+        headers = {"Accept": "application/xml"}
         etag = self.etag
         if etag is not None:
             headers["If-None-Match"] = etag
         try:
             fetched = await fetch(self.reactor, url, headers, FETCH_TIMEOUT, MAX_DOCUMENT)
-        except CancelledError:
-            raise
         except FAILURES as error:
             return self._failed(f"{type(error).__name__}: {error}")
         if fetched.status == 304:

@@ -34,6 +34,7 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
     """
     updaters: dict[str, MakeUpdater] = {}
     klipper = manager
+    source = find_source()
     for section_name in config.sections_with_prefix(PREFIX):
         name = section_name[len(PREFIX):].strip().removeprefix("client ").strip()
         if name in updaters:
@@ -45,12 +46,12 @@ def configured_updaters(reactor: Any, config: "Config", manager: ManagerSettings
                 klipper = overrides(section, KLIPPER_ENTRY, manager)[0]
             else:
                 entry, options = overrides(section, MOONRAKER_ENTRY, manager)
-                own = self_updater(reactor, entry, github, options["index_url"])
+                own = self_updater(reactor, entry, github, options["index_url"], source)
                 if own is not None:
                     updaters[name] = own
             continue
         updaters[name] = _application(reactor, section, name, manager, github)
-    if "moonraker" not in updaters and (own := self_updater(reactor, manager, github, DEFAULT_INDEX)):
+    if "moonraker" not in updaters and (own := self_updater(reactor, manager, github, DEFAULT_INDEX, source)):
         updaters["moonraker"] = own
     return updaters, klipper
 
@@ -89,11 +90,10 @@ def _application(reactor: Any, section: "Section", name: str, manager: ManagerSe
 
 
 def self_updater(reactor: Any, manager: ManagerSettings, github: "GitHub", index_url: str,
-                 source: SelfSource | None = None) -> MakeUpdater | None:
+                 source: SelfSource | None) -> MakeUpdater | None:
     """moontwist itself, the ``moonraker`` entry clients look for (``self_source.py``): the clone it
     was installed from, else its package index when it has a virtualenv of its own; None when
     it is not installed."""
-    source = source or find_source()
     if source is None:
         return None
     if source.clone is not None:

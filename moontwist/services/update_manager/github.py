@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 API_TIMEOUT = 30.0
 DOWNLOAD_TIMEOUT = 600.0
 STATS_KEY = "github_rate_limit"
-USER_AGENT = "moontwist"
-HEADERS = {"Accept": "application/vnd.github+json", "User-Agent": USER_AGENT}
+HEADERS = {"Accept": "application/vnd.github+json"}
 MAX_DOCUMENT = 16 * 1024 * 1024
 
 
@@ -91,8 +90,7 @@ class GitHub:
     async def download(self, url: str, destination: Path) -> str:
         """Stream ``url`` to ``destination``; fires with the body's sha256."""
         try:
-            status, digest = await download(self.reactor, url, {"User-Agent": USER_AGENT}, DOWNLOAD_TIMEOUT,
-                                            destination)
+            status, digest = await download(self.reactor, url, {}, DOWNLOAD_TIMEOUT, destination)
         except (*FAILURES, Stopped) as error:
             raise UpdateError(f"Download of {url} failed: {error}", 503) from None
         if status != 200:
