@@ -15,6 +15,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 OUR_PYTHON = REPO / ".venv" / "bin" / "python"
+PYCACHE = REPO / ".venv" / "pycache"
 MOONRAKER_PYTHON = REPO / "bench" / "venv-moonraker" / "bin" / "python"
 POLL = 0.01
 
@@ -131,9 +132,9 @@ class ApiServer(Process):
 
 
 def moontwist(data: Path, port: int, log_path: Path) -> ApiServer:
-    """Started the way the README says: ``twistd --nodaemon --pidfile= moontwist``."""
-    twistd = REPO / ".venv" / "bin" / "twistd"
-    argv = [str(twistd), "--nodaemon", "--pidfile=", "moontwist", "--datapath", str(data)]
+    """Started as scripts/install's unit starts it: the moontwist command under
+    ``-OO``, its bytecode cached under ``PYCACHE`` (bench/run compiles it first)."""
+    argv = [str(OUR_PYTHON), "-OO", "-X", f"pycache_prefix={PYCACHE}", "-m", "moontwist", "--datapath", str(data)]
     return ApiServer("moontwist", argv, log_path, port, {"PYTHONPATH": str(REPO)})
 
 

@@ -1,9 +1,11 @@
+import io
+from contextlib import redirect_stderr
 from pathlib import Path
 
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
-from moontwist.cli import MoontwistOptions, resolve, strip_installer_prefix
+from moontwist.cli import MoontwistOptions, moonraker_parser, resolve, strip_installer_prefix
 
 
 def parsed(*argv: str) -> MoontwistOptions:
@@ -60,6 +62,15 @@ class ResolveTests(SynchronousTestCase):
             parsed("--simulate-speed", "0")
         with self.assertRaises(usage.UsageError):
             parsed("--simulate-speed", "fast")
+
+    def test_the_moontwist_command_takes_the_same_simulate_speed(self) -> None:
+        parser = moonraker_parser()
+        for argv in (["--simulate-speed", "0"], ["--simulate-speed", "fast"]):
+            with self.assertRaises(SystemExit), redirect_stderr(io.StringIO()):
+                parser.parse_args(argv)
+        self.assertEqual(resolve(vars(parser.parse_args(["--simulate"])), env={}).simulate_speed, 1.0)
+        command = vars(parser.parse_args(["--simulate", "--simulate-speed", "20"]))
+        self.assertEqual(resolve(command, env={}).simulate_speed, 20.0)
 
 
 class MoonrakerArgsTests(SynchronousTestCase):

@@ -73,7 +73,8 @@ class InstallScriptTests(SynchronousTestCase):
         unit = (self.systemd_dir / "moontwist.service").read_text()
         self.assertIn("Type=notify", unit)
         self.assertIn(f"EnvironmentFile={self.data}/systemd/moonraker.env", unit)
-        self.assertIn(f"ExecStart={venv}/bin/moontwist $MOONRAKER_ARGS", unit)
+        self.assertIn(f"ExecStart={venv}/bin/python -OO -X pycache_prefix={venv}/pycache -m moontwist $MOONRAKER_ARGS",
+                      unit)
         self.assertIn("SupplementaryGroups=moonraker-admin", unit)
         self.assertIn('subject.isInGroup("moonraker-admin")', (self.polkit_dir / "moontwist.rules").read_text())
         self.assertIn("moontwist", (self.data / "moonraker.asvc").read_text().split())

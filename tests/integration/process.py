@@ -7,7 +7,7 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -59,9 +59,9 @@ def spawn_daemon(data_path: Path, *args: str, expect: set[str] = frozenset({"HTT
 
 
 def spawn_command(args: list[str], cwd: Path, env: dict[str, str] | None = None,
-                  expect: set[str] = frozenset({"HTTP"})) -> DaemonProcess:
+                  expect: set[str] = frozenset({"HTTP"}), python_flags: Sequence[str] = ()) -> DaemonProcess:
     """The ``moontwist`` command (``python -m moontwist``, what its entry point runs)."""
-    return spawn([sys.executable, "-m", "moontwist", *args], cwd, env, expect)
+    return spawn([sys.executable, *python_flags, "-m", "moontwist", *args], cwd, env, expect)
 
 
 def spawn(argv: list[str], cwd: Path, env: dict[str, str] | None = None,

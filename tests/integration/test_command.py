@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
+import sys
 from pathlib import Path
+from typing import Sequence
 
 from twisted.trial.unittest import TestCase
 
 from tests.integration.clients import http_client
 from tests.integration.daemon import BASE_CONFIG, short_temp_dir
-from tests.integration.process import DaemonProcess, spawn_command, wait_for
+from tests.integration.process import REPO, DaemonProcess, spawn_command, wait_for
 
 LISTENING = re.compile(r"HTTP listening on [^:]+:(\d+)")
 
@@ -45,10 +48,13 @@ class CommandTests(TestCase):
         cwd = short_temp_dir(self)
         return data, cwd, read_env_file(data / "systemd" / "moonraker.env")
 
-    async def run_as_systemd(self, env_text: str, config: str = BASE_CONFIG) -> tuple[Path, Path, DaemonProcess]:
-        """ExecStart=moontwist $MOONRAKER_ARGS with EnvironmentFile=moonraker.env."""
+    async def run_as_systemd(self, env_text: str, config: str = BASE_CONFIG,
+                             python_flags: Sequence[str] = ()) -> tuple[Path, Path, DaemonProcess]:
+        """ExecStart=python [python_flags] -m moontwist $MOONRAKER_ARGS with EnvironmentFile=moonraker.env."""
         data, cwd, env = self.prepare(env_text, config)
-        process = spawn_command(env["MOONRAKER_ARGS"].split(), cwd, env)
+        # systemd's environment has no PYTHONDONTWRITEBYTECODE (empty is unset).
+        env["PYTHONDONTWRITEBYTECODE"] = ""
+        process = spawn_command(env["MOONRAKER_ARGS"].split(), cwd, env, python_flags=python_flags)
         self.addCleanup(process.kill)
         process.listening.addErrback(lambda _: None)  # stdout stays empty: the log file says it
         log = data / "logs" / "moonraker.log"
@@ -66,6 +72,18 @@ class CommandTests(TestCase):
     async def test_moonraker_installer_env_runs_on_its_data_path(self) -> None:
         data, cwd, process = await self.run_as_systemd(MOONRAKER_INSTALLER_ENV)
         self.assertTrue((data / "database" / "moontwist").is_dir())
+
+    async def test_the_units_interpreter_flags_cache_bytecode_without_docstrings(self) -> None:
+        """scripts/install's unit: ``python -OO -X pycache_prefix=<venv>/pycache -m moontwist``."""
+        prefix = short_temp_dir(self) / "pycache"
+        await self.run_as_systemd(MOONRAKER_INSTALLER_ENV, python_flags=["-OO", "-X", f"pycache_prefix={prefix}"])
+        app = REPO / "moontwist" / "app.py"
+        cached = prefix / app.parent.relative_to("/") / f"app.{sys.implementation.cache_tag}.opt-2.pyc"
+        self.assertTrue(cached.is_file(), sorted(prefix.rglob("app.*")))
+        docstring = ast.get_docstring(ast.parse(app.read_text()))
+        assert docstring is not None
+        self.assertNotIn(docstring.encode(), cached.read_bytes())
+        self.assertEqual([path for path in prefix.rglob("*.pyc") if ".opt-2." not in path.name], [])
 
     async def test_kiauh_env_runs_with_the_script_path_skipped(self) -> None:
         data, cwd, process = await self.run_as_systemd(KIAUH_ENV)
