@@ -26,8 +26,8 @@ spread over Autobahn's handshake and traffic records, txaio futures, Twisted's
 transports, our sessions), for which pymalloc maps two more 1 MiB arenas; the
 objects made while they were open and kept afterwards (the status of the
 objects they subscribed to, timers, the machine's latest samples) leave a few
-dozen of their 128 pools in use, so both stay mapped and resident (2.1 MiB of the growth).
-Neither a collection nor ``malloc_trim`` reaches them.
+dozen of their 128 pools in use, so both stay mapped and resident (2.1 MiB of
+the growth). Neither a collection nor ``malloc_trim`` reaches them.
 
 With ``freeze`` (the real daemon), starting this service fixes glibc's mmap
 and trim thresholds (``fix_malloc_thresholds``), and start-up has run with
