@@ -1,6 +1,6 @@
 """Where moontwist's resident memory grows: bench/run's load, phase by phase, in rounds.
 
-    python -m bench.growth [--rounds 6] [--runs 3] [--seconds 4] [--big-mib 1024] [--json PATH]
+    python -m bench.growth [--rounds 6] [--runs 3] [--seconds 4] [--big-mib 1024] [--port P] [--json PATH]
 
 One moontwist (started as bench/run starts it) and one simulator for the whole
 run. Each round runs the load of bench/run's "RSS growth after the load" line
@@ -75,28 +75,37 @@ class Rounds:
         self.samples: list[dict[str, Any]] = []
 
     def phases(self) -> list[tuple[str, Callable[[], None]]]:
-        server, args = self.server, self.args
-        info: dict[str, Any] = {}
-        gcode = {"script": "G4 P0"}
-
-        def repeat(sample: Callable[[], Any]) -> Callable[[], None]:
-            return lambda: [sample() for _ in range(args.runs)] and None
-
+        """bench/run's under_load, in its order, each line ``--runs`` times."""
         return [
-            ("http", lambda: [lines.http_server_info(server, seconds) for seconds in [1] + [args.seconds] * args.runs]
-             and None),
-            ("ws_info", repeat(lambda: [lines.websocket_rpc(server, clients, args.seconds, "server.info", info)
-                                        for clients in (1, 10)])),
-            ("gcode", repeat(lambda: [lines.websocket_rpc(server, clients, args.seconds, "printer.gcode.script", gcode)
-                                      for clients in (1, 10)])),
-            ("fanout", lambda: lines.fanout(server, self.klippy_socket, [50, 200], args.runs, args.ticks) and None),
-            ("upload_100m", repeat(lambda: self.upload("upload_100m"))),
-            ("upload_big", repeat(lambda: self.upload("upload_big"))),
-            ("metadata", repeat(lambda: lines.metadata(server, PRUSA_FILE))),
+            ("http", self.http),
+            ("ws_info", lambda: self.rpc("server.info", {})),
+            ("gcode", lambda: self.rpc("printer.gcode.script", {"script": "G4 P0"})),
+            ("fanout", self.fanout),
+            ("upload_100m", lambda: self.upload("upload_100m")),
+            ("upload_big", lambda: self.upload("upload_big")),
+            ("metadata", self.metadata),
         ]
 
+    def http(self) -> None:
+        lines.http_server_info(self.server, 1)
+        for _ in range(self.args.runs):
+            lines.http_server_info(self.server, self.args.seconds)
+
+    def rpc(self, method: str, params: dict[str, Any]) -> None:
+        for clients in (1, 10):
+            for _ in range(self.args.runs):
+                lines.websocket_rpc(self.server, clients, self.args.seconds, method, params)
+
+    def fanout(self) -> None:
+        lines.fanout(self.server, self.klippy_socket, [50, 200], self.args.runs, self.args.ticks)
+
     def upload(self, key: str) -> None:
-        lines.upload(self.server, self.files[key], f"bench_{key}.gcode")
+        for _ in range(self.args.runs):
+            lines.upload(self.server, self.files[key], f"bench_{key}.gcode")
+
+    def metadata(self) -> None:
+        for _ in range(self.args.runs):
+            lines.metadata(self.server, PRUSA_FILE)
 
     def sample(self, round_number: int, phase: str, seconds: float) -> None:
         if round_number:
@@ -160,14 +169,14 @@ def main(argv: list[str]) -> None:
         server.wait_until(ready=True)
         rounds = Rounds(server, klippy_socket, files, args)
         rounds.run()
+        print(render(rounds.samples))
+        if args.json is not None:
+            args.json.write_text(json.dumps(rounds.samples, indent=1) + "\n")
     finally:
         for process in (server, simulator):
             if process is not None:
                 process.stop()
         shutil.rmtree(root, ignore_errors=True)
-    print(render(rounds.samples))
-    if args.json is not None:
-        args.json.write_text(json.dumps(rounds.samples, indent=1) + "\n")
 
 
 if __name__ == "__main__":
