@@ -96,13 +96,14 @@ def build_site(ctx: ServerContext, prefix: str = "", max_body_size: int = DEFAUL
     api = HttpApi(ctx.registry, prefix, debug=ctx.options.debug)
     factory = JsonRpcWebsocketFactory(ctx.registry, ctx.connections, ctx.reactor)
 
-    @api.app.route(api.route_path("/websocket"), branch=False)
     def websocket(request: IRequest) -> Any:
         user = getattr(request, "moontwist_user", None)
         if not ctx.connections.has_room_for_websocket(anonymous=user is None):
             error = ApiError("Maximum number of open websockets reached", 503)
             return write_json(request, 503, error_body(error))
-        return factory.upgrade(user, client_ip(request))
+        return factory.upgrade(user, client_ip(request)).render(request)
+
+    api.upgrade("/websocket", websocket)
 
     _add_bridge(ctx, api)
     install_octoprint_routes(ctx, api)
@@ -129,8 +130,9 @@ def _add_bridge(ctx: ServerContext, api: HttpApi) -> None:
     ctx.events.on("klippy_shutdown", lambda *_: factory.close_all("Klippy shutdown"))
     ctx.events.on("server_stopping", lambda *_: factory.close_all("Server shutdown"))
 
-    @api.app.route(api.route_path("/klippysocket"), branch=False)
     def klippysocket(request: IRequest) -> Any:
         if not klippy.connected:
             return write_json(request, 503, error_body(ApiError("Klippy connection not available", 503)))
-        return upgrade
+        return upgrade.render(request)
+
+    api.upgrade("/klippysocket", klippysocket)

@@ -1,8 +1,12 @@
+import ctypes
 import gc
+import subprocess
+import sys
 import weakref
+from pathlib import Path
 
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from moontwist.api import Transport
 from moontwist.connections import ConnectionManager
@@ -116,3 +120,62 @@ class FreezeTests(SynchronousTestCase):
         CollectorService(Clock(), ConnectionManager(), EventBus()).startService()
         self.assertEqual(gc.get_freeze_count(), frozen)
         self.assertFalse(gc.isenabled())
+
+
+# Run in a fresh interpreter, whose thresholds nothing has moved yet: free a
+# 4 MiB buffer (glibc then raises a moving mmap threshold to 4 MiB and the trim
+# threshold to 8 MiB), then print whether a 1 MiB buffer got its own mapping
+# and how much free memory is left at the top of the heap after 2 MB of
+# 100 KiB buffers are freed.
+THRESHOLDS_SCRIPT = """
+import ctypes, sys
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] != "glibc":
+    from twisted.internet.task import Clock
+    from moontwist.connections import ConnectionManager
+    from moontwist.events import EventBus
+    from moontwist.services.collector import CollectorService
+    CollectorService(Clock(), ConnectionManager(), EventBus(), freeze=sys.argv[1] == "daemon").startService()
+big = bytearray(4 << 20)
+del big
+before = libc.mallinfo2().hblks
+buffer = bytearray(1 << 20)
+mapped = libc.mallinfo2().hblks - before
+del buffer
+chunks = [bytearray(100 << 10) for _ in range(20)]
+del chunks
+print(mapped, libc.mallinfo2().keepcost)
+"""
+
+
+class MallocThresholdTests(SynchronousTestCase):
+    """The real daemon fixes glibc's mmap and trim thresholds (see
+    ``fix_malloc_thresholds``); checked in fresh interpreters."""
+
+    def run_script(self, mode: str) -> tuple[int, int]:
+        if not hasattr(ctypes.CDLL(None), "mallinfo2"):
+            raise SkipTest("needs glibc 2.33 or later")
+        root = Path(__file__).resolve().parents[2]
+        done = subprocess.run([sys.executable, "-c", THRESHOLDS_SCRIPT, mode], capture_output=True, text=True,
+                              cwd=root, env={"PYTHONPATH": str(root)}, check=True)
+        mapped, top = done.stdout.split()
+        return int(mapped), int(top)
+
+    def test_glibc_alone_moves_its_thresholds(self) -> None:
+        mapped, top = self.run_script("glibc")
+        self.assertEqual(mapped, 0)
+        self.assertGreater(top, 2_000_000)
+
+    def test_the_daemon_maps_large_buffers_and_trims_the_heap_top(self) -> None:
+        mapped, top = self.run_script("daemon")
+        self.assertEqual(mapped, 1)
+        self.assertLess(top, 512 * 1024)
+
+    def test_without_freeze_the_thresholds_are_left_alone(self) -> None:
+        mapped, top = self.run_script("suite")
+        self.assertEqual(mapped, 0)
+        self.assertGreater(top, 2_000_000)

@@ -9,6 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from moontwist.api import Request
 from moontwist.errors import ApiError
 from moontwist.services.klippy.gcode_store import GcodeStore
+from moontwist.services.klippy.temperature_store import Series
 from tests.services.klippy.fakes import FakeKlippy, start_service
 
 
@@ -45,6 +46,31 @@ class GcodeStoreTests(SynchronousTestCase):
         self.assertEqual([e["message"] for e in self.entries(count="10")], ["0", "1", "2"])
         self.assertEqual(self.entries(count=0), [])
         self.assertRaises(ApiError, self.entries, count=-1)
+
+
+class SeriesTests(SynchronousTestCase):
+    def test_keeps_the_last_samples_oldest_first(self) -> None:
+        series = Series(3)
+        for value in (1.0, 2.0, 3.0, 4.0, 5.0):
+            series.append(value)
+        self.assertEqual(series.values(), [3.0, 4.0, 5.0])
+
+    def test_rounds_to_two_decimals(self) -> None:
+        series = Series(2)
+        series.append(150.555)
+        series.append(7)
+        self.assertEqual(series.values(), [150.56, 7.0])
+
+    def test_missing_and_non_numbers_read_back_as_null(self) -> None:
+        series = Series(4)
+        for value in (None, "hot", True, 1.5):
+            series.append(value)
+        self.assertEqual(series.values(), [None, None, None, 1.5])
+
+    def test_size_zero_keeps_nothing(self) -> None:
+        series = Series(0)
+        series.append(1.0)
+        self.assertEqual(series.values(), [])
 
 
 class TemperatureStoreTests(SynchronousTestCase):
