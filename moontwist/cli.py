@@ -78,7 +78,7 @@ def resolve(options: Mapping[str, object], env: MutableMapping[str, str] | None 
         debug=bool(options.get("debug")) or _env_flag(env, "MOONRAKER_ENABLE_DEBUG"),
         simulate=bool(options.get("simulate")),
         systemd=SystemdEnvironment.take(env),
-        simulate_speed=float(options.get("simulate-speed") or options.get("simulate_speed") or 1.0),
+        simulate_speed=float(options.get("simulate-speed") or 1.0),
     )
 
 
@@ -127,7 +127,7 @@ def moonraker_parser(prog: str = "moontwist") -> argparse.ArgumentParser:
                         help="accepted for Moonraker's command line; no effect")
     parser.add_argument("--simulate", action="store_true",
                         help="run the built-in Klippy simulator on the Klippy socket")
-    parser.add_argument("--simulate-speed", type=_positive_speed, default=1.0,
+    parser.add_argument("--simulate-speed", dest="simulate-speed", type=_positive_speed, default=1.0,
                         help="with --simulate: simulated time runs this many times faster")
     parser.add_argument("--version", action="store_true", help="print moontwist's version and API level")
     return parser
