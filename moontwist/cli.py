@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 _TRUE = {"y", "yes", "true", "1", "on"}
 
 
+def simulate_speed(text: str | float) -> float:
+    """``--simulate-speed``'s value, for both command lines: a positive factor."""
+    speed = float(text)
+    if speed <= 0:
+        raise ValueError("--simulate-speed must be positive")
+    return speed
+
+
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in _TRUE
 
@@ -35,7 +43,7 @@ class MoontwistOptions(usage.Options):
         ["logfile", "l", None, "Log file (default <datapath>/logs/moonraker.log)", str],
         ["unixsocket", "u", None, "Unix socket (default <datapath>/comms/moonraker.sock)", str],
         ["simulate-speed", None, 1.0, "With --simulate: simulated time (moves, homing, dwells, heating) runs "
-         "this many times faster", float],
+         "this many times faster", simulate_speed],
     ]
     optFlags = [
         ["nologfile", "n", "Log to stdout only"],
@@ -49,10 +57,6 @@ class MoontwistOptions(usage.Options):
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
         """As usage.Options, once MOONRAKER_ARGS' installer prefix is skipped."""
         super().parseOptions(strip_installer_prefix(sys.argv[1:] if options is None else options))
-
-    def postOptions(self) -> None:
-        if self["simulate-speed"] <= 0:
-            raise usage.UsageError("--simulate-speed must be positive")
 
 
 def resolve(options: Mapping[str, object], env: MutableMapping[str, str] | None = None) -> Options:
@@ -97,18 +101,6 @@ def strip_installer_prefix(argv: Sequence[str]) -> list[str]:
     return args
 
 
-def _positive_speed(text: str) -> float:
-    import argparse
-
-    try:
-        speed = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if speed <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return speed
-
-
 def moonraker_parser(prog: str = "moontwist") -> argparse.ArgumentParser:
     """Moonraker's command line (plus ``--simulate``), for the ``moontwist`` command."""
     import argparse  # the moontwist command only: twistd's daemon does without it
@@ -127,7 +119,7 @@ def moonraker_parser(prog: str = "moontwist") -> argparse.ArgumentParser:
                         help="accepted for Moonraker's command line; no effect")
     parser.add_argument("--simulate", action="store_true",
                         help="run the built-in Klippy simulator on the Klippy socket")
-    parser.add_argument("--simulate-speed", dest="simulate-speed", type=_positive_speed, default=1.0,
+    parser.add_argument("--simulate-speed", dest="simulate-speed", type=simulate_speed, default=1.0,
                         help="with --simulate: simulated time runs this many times faster")
     parser.add_argument("--version", action="store_true", help="print moontwist's version and API level")
     return parser

@@ -127,7 +127,7 @@ class HttpApi(Resource):
     """The root HTTP resource.
 
     Registry routes are found by one dictionary lookup on (path, verb); a
-    known path with another verb is 405. Websocket upgrades (``upgrades``)
+    known path with another verb is 405. Websocket upgrades (``upgrade()``)
     are found the same way. Everything else (JSON-RPC over HTTP, file
     transfers, unknown paths) goes to the Klein app in ``self.app``. Routing
     every API call through Klein's werkzeug map cost more than the rest of
